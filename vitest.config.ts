@@ -1,0 +1,16 @@
+import { defineConfig } from 'vitest/config';
+
+// Tests import sibling packages from source through the "@catmesh/source" export condition,
+// so `vitest` needs no build; the e2e tests that spawn processes run the built dist/.
+export default defineConfig({
+  resolve: { conditions: ['@catmesh/source'] },
+  ssr: { resolve: { conditions: ['@catmesh/source'] } },
+  test: {
+    include: ['packages/*/test/**/*.test.ts', 'services/*/test/**/*.test.ts', 'test/**/*.test.ts'],
+    // Real servers and processes: these timeouts are safety nets, never performance assertions.
+    testTimeout: 60_000,
+    hookTimeout: 60_000,
+    pool: 'forks',
+    reporters: ['default'],
+  },
+});
