@@ -2,7 +2,7 @@
 SHELL := /bin/bash
 .DEFAULT_GOAL := help
 
-.PHONY: help setup deps build proto lint test test-only bench
+.PHONY: help setup deps build proto lint test test-only bench soak
 
 help:
 	@echo "make test    set up, lint, build and run every test"
@@ -11,6 +11,7 @@ help:
 	@echo "make lint    lint, typecheck, buf lint, generated-code drift check"
 	@echo "make proto   regenerate packages/proto from the .proto sources"
 	@echo "make bench   run the benchmarks and print their figures"
+	@echo "make soak    run the Raft simulator over many seeds (SEEDS=20000 START=1001)"
 
 setup: deps
 	./scripts/setup-system.sh
@@ -42,4 +43,8 @@ test-only: build
 	npx vitest run
 
 bench: setup build
-	@echo "no benchmarks yet"
+	node --conditions=@catmesh/source --import tsx packages/raft/bench/core.ts
+	node --conditions=@catmesh/source --import tsx packages/raft/bench/wal.ts
+
+soak: deps
+	node --conditions=@catmesh/source --import tsx packages/raft/scripts/simulate.ts --seeds $${SEEDS:-20000} --start $${START:-1001}

@@ -1,1 +1,97 @@
-export {};
+// The public API of @catmesh/runtime: the kit every catmesh service is built from.
+
+// Config: typed, validated once in main.ts (ARCHITECTURE.md rule 4).
+import * as envTypes from './config/env-types.js';
+export { envTypes };
+export type { EnvType } from './config/env-types.js';
+export { ConfigError, envVar, loadConfig, loadConfigOrExit } from './config/load-config.js';
+export type {
+  ConfigCheck,
+  ConfigOf,
+  ConfigSchema,
+  Environment,
+  EnvVar,
+  ExitIo,
+} from './config/load-config.js';
+export { LOG_LEVELS, serviceConfigSchema } from './config/service-config.js';
+export type { LogLevel, ServiceConfig, ServiceDefaults } from './config/service-config.js';
+
+// Logging.
+export { createLogger } from './logging/create-logger.js';
+export type { LoggerConfig } from './logging/create-logger.js';
+export type { Logger } from 'pino';
+
+// Telemetry.
+export { startTelemetry, telemetryConfigOf } from './telemetry/start-telemetry.js';
+export type { Telemetry, TelemetryConfig } from './telemetry/start-telemetry.js';
+
+// Metrics and the HTTP listener (/metrics, /healthz, /readyz).
+export { createMetricsRegistry } from './metrics/create-registry.js';
+export { startMetricsHttpServer } from './metrics/metrics-http-server.js';
+export type { MetricsHttpServer, MetricsHttpServerOptions } from './metrics/metrics-http-server.js';
+export type { Registry } from 'prom-client';
+
+// gRPC server: tracing, metrics, access log, health, reflection, drain.
+export { GrpcServer } from './grpc/grpc-server.js';
+export type {
+  GrpcServerOptions,
+  HandlerFor,
+  ListenAddress,
+  ServiceImplementation,
+} from './grpc/grpc-server.js';
+
+// gRPC client: default deadline, retries for idempotent methods, tracing, metrics.
+export { createClient, DEFAULT_DEADLINE_MS } from './grpc/create-client.js';
+export type {
+  ClientKitOptions,
+  GeneratedClientConstructor,
+  MethodNameOf,
+} from './grpc/create-client.js';
+export { DEFAULT_RETRY_POLICY } from './grpc/retry-interceptor.js';
+export type { RetryPolicy } from './grpc/retry-interceptor.js';
+export { callUnary } from './grpc/call-unary.js';
+export { invalidArgument, RpcStatusError } from './grpc/rpc-status-error.js';
+export type {
+  UnaryCallOptions,
+  UnaryMethodName,
+  UnaryRequest,
+  UnaryResponse,
+} from './grpc/call-unary.js';
+
+// Graceful shutdown (ARCHITECTURE.md rule 7).
+export { installShutdownHandler } from './shutdown/install-shutdown-handler.js';
+export type {
+  ShutdownHandler,
+  ShutdownHandlerOptions,
+  ShutdownStep,
+  SignalSource,
+} from './shutdown/install-shutdown-handler.js';
+export { standardShutdownSteps } from './shutdown/standard-shutdown-steps.js';
+export type { StandardShutdownParts } from './shutdown/standard-shutdown-steps.js';
+
+// NATS kit: traced, bounded publish/subscribe and JetStream (ARCHITECTURE.md rule 6).
+export {
+  connectNats,
+  NatsConnectError,
+  NatsUnavailableError,
+  natsHeaderGetter,
+  natsHeaderSetter,
+} from './nats/index.js';
+export type {
+  ConnectNatsOptions,
+  NatsClient,
+  NatsConsumerOptions,
+  NatsDurableConsumer,
+  NatsJetStreamHandler,
+  NatsJetStreamPublishOptions,
+  NatsJsMsg,
+  NatsMessageHandler,
+  NatsMsg,
+  NatsPayload,
+  NatsPublishOptions,
+  NatsStreamConfig,
+  NatsSubscribeOptions,
+  NatsSubscription,
+  PubAck,
+  StreamInfo,
+} from './nats/index.js';

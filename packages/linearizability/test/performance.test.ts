@@ -1,0 +1,73 @@
+// A sanity check that realistic histories are checked in reasonable time. Nothing here asserts a
+// speed (the machine may be busy); the times are printed, and the test timeout is a safety net.
+import { describe, expect, it } from 'vitest';
+import { checkKvHistory, type History, type HistoryEvent } from '../src/index.js';
+import { mulberry32, randomHistory } from './random-history.js';
+
+const options = {
+  operations: 4000,
+  processes: ['p1', 'p2', 'p3', 'p4', 'p5', 'p6', 'p7', 'p8'],
+  keys: ['cat.state', 'bowl', 'door', 'food.stock'],
+  values: ['hungry', 'full', 'asleep', 'out', 'in'],
+  corrupt: 0,
+  failUnapplied: 0.02,
+  info: 0.005,
+  lie: 0,
+  pending: 0,
+};
+
+function timed<T>(label: string, run: () => T): T {
+  const started = performance.now();
+  const value = run();
+  console.log(`${label}: ${(performance.now() - started).toFixed(0)} ms`);
+  return value;
+}
+
+describe('performance sanity', () => {
+  it('checks a few thousand operations over several keys', { timeout: 120_000 }, () => {
+    const history = randomHistory(mulberry32(42), options);
+    const result = timed(`${history.events.length} events, linearizable`, () =>
+      checkKvHistory(history, { timeoutMs: 100_000 }),
+    );
+    expect(result.verdict).toBe('ok');
+    expect(result.keys).toHaveLength(4);
+    expect(result.keys.reduce((n, k) => n + k.operations, 0)).toBe(4000);
+  });
+
+  it('finds one stale read at the end of a long history', { timeout: 120_000 }, () => {
+    const history = randomHistory(mulberry32(7), options);
+    const last = history.events.at(-1)!.time;
+    const write = (id: string, time: number, type: 'invoke' | 'ok'): HistoryEvent =>
+      type === 'invoke'
+        ? { type, process: 'w', id, time, op: { f: 'put', key: 'cat.state', value: 'stale' } }
+        : { type, process: 'w', id, time, result: {} };
+    const tampered: History = {
+      events: [
+        ...history.events,
+        write('w1', last + 1, 'invoke'),
+        write('w1', last + 2, 'ok'),
+        write('w2', last + 3, 'invoke'),
+        { type: 'ok', process: 'w', id: 'w2', time: last + 4, result: {} },
+        {
+          type: 'invoke',
+          process: 'r',
+          id: 'r',
+          time: last + 5,
+          op: { f: 'get', key: 'cat.state' },
+        },
+        {
+          type: 'ok',
+          process: 'r',
+          id: 'r',
+          time: last + 6,
+          result: { value: 'hungry-and-stale' },
+        },
+      ],
+    };
+    const result = timed(`${tampered.events.length} events, one impossible read`, () =>
+      checkKvHistory(tampered, { timeoutMs: 100_000 }),
+    );
+    expect(result.verdict).toBe('illegal');
+    expect(result.failure!.culprit.id).toBe('r');
+  });
+});

@@ -1,0 +1,13 @@
+// Durable storage for the Raft core: a checksummed write-ahead log with group commit, atomic
+// snapshot files, crash recovery and compaction.
+
+export { RaftStorage, DEFAULT_WAL_SEGMENT_SIZE } from './raft-storage.js';
+export type {
+  OpenedStorage,
+  RaftStorageOptions,
+  SaveRequest,
+  StorageStats,
+} from './raft-storage.js';
+export type { StoredState, RecoveryReport, TornTailNotice } from './recovery.js';
+export type { FsyncObserver, FsyncTarget } from './durable-fs.js';
+export { StorageCorruptionError } from './errors.js';

@@ -1,0 +1,338 @@
+// The gRPC transport over real loopback sockets.
+import { spawn } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
+import {
+  credentials,
+  Metadata,
+  Server,
+  ServerCredentials,
+  type ServerDuplexStream,
+} from '@grpc/grpc-js';
+import { raftV1 } from '@catmesh/proto';
+import { freePort } from '@catmesh/testkit';
+import { afterEach, describe, expect, it } from 'vitest';
+import { GrpcRaftTransport, raftPeerServerOptions } from '../src/transport/index.js';
+import { transportContract } from './transport-contract.js';
+import {
+  append,
+  closeGrpcCluster,
+  grpcCluster,
+  Inbox,
+  makeGrpcCluster,
+  sleep,
+  startServer,
+  stopServer,
+  TEST_RECONNECT,
+  waitFor,
+  waitForAcks,
+  type GrpcNode,
+} from './transport-harness.js';
+
+transportContract('gRPC', makeGrpcCluster);
+
+describe('GrpcRaftTransport', () => {
+  // Run in the order pushed: transports close before the servers that host them stop, as a
+  // service shuts down (a server's tryShutdown waits for the streams a transport holds open).
+  const cleanups: (() => Promise<void>)[] = [];
+  afterEach(async () => {
+    for (const cleanup of cleanups.splice(0)) await cleanup();
+  });
+  async function cluster(
+    ids: readonly number[],
+    options: Parameters<typeof grpcCluster>[1] = {},
+  ): Promise<GrpcNode[]> {
+    const nodes = await grpcCluster(ids, options);
+    cleanups.push(() => closeGrpcCluster(nodes));
+    return nodes;
+  }
+
+  it('batches what queues up under load into fewer StreamRequests than messages', async () => {
+    const [one, two] = await cluster([1, 2], { maxInFlightMessages: 16, maxBatchMessages: 64 });
+    const inbox = new Inbox(two!.transport);
+    const total = 2000;
+    for (let i = 1; i <= total; i += 10) {
+      one!.transport.send(Array.from({ length: 10 }, (_, k) => append(1, 2, i + k)));
+      await new Promise((resolve) => setImmediate(resolve));
+    }
+    await waitForAcks(one!.transport, 2, total);
+    expect(inbox.indexesFrom(1)).toEqual(Array.from({ length: total }, (_, i) => i + 1));
+    const peer = one!.transport.status().peers[0]!;
+    expect(peer.sent).toBe(total);
+    // Each StreamRequest reaches the handler as one call.
+    expect(inbox.batches).toBe(peer.batches);
+    expect(peer.batches).toBeLessThanOrEqual(total / 2);
+  });
+
+  it('keeps a down peer’s queue bounded, counts drops, and reconnects when the peer comes up', async () => {
+    const downPort = await freePort();
+    const one = new GrpcRaftTransport({
+      localId: 1,
+      queueCapacity: 100,
+      reconnect: TEST_RECONNECT,
+    });
+    const two = new GrpcRaftTransport({ localId: 2, reconnect: TEST_RECONNECT });
+    cleanups.push(async () => {
+      await one.close();
+      await two.close();
+    });
+    one.updatePeer(2, `127.0.0.1:${downPort}`);
+    const inbox = new Inbox(two);
+
+    // 5000 messages to a peer that is not there: send returns, never throws.
+    for (let i = 1; i <= 5000; i += 1) one.send([append(1, 2, i)]);
+    let peer = one.status().peers[0]!;
+    expect(peer).toMatchObject({ connected: false, queued: 100, dropped: 4900, sent: 0 });
+    // Failed connection attempts (every 20-200 ms here) change nothing about that.
+    await sleep(300);
+    peer = one.status().peers[0]!;
+    expect(peer).toMatchObject({ connected: false, queued: 100, dropped: 4900, inFlight: 0 });
+
+    const server = await startServer(two, downPort);
+    cleanups.push(() => stopServer(server));
+    await waitFor('the stream to reconnect', () => one.status().peers[0]!.connected);
+    one.send([append(1, 2, 5001)]);
+    await waitForAcks(one, 2, 101);
+    // The queue kept the newest 100 (the oldest were evicted), and the new one follows them.
+    expect(inbox.indexesFrom(1)).toEqual(Array.from({ length: 101 }, (_, i) => 4901 + i));
+    expect(one.status().peers[0]).toMatchObject({ sent: 101, dropped: 4900, queued: 0 });
+  });
+
+  it('reconnects after the peer restarts', async () => {
+    const [one, two] = await cluster([1, 2]);
+    const inbox = new Inbox(two!.transport);
+    one!.transport.send([append(1, 2, 1)]);
+    await waitFor('the first message', () => inbox.from(1).length === 1);
+
+    two!.server!.forceShutdown();
+    two!.server = undefined;
+    await waitFor('the stream to break', () => !one!.transport.status().peers[0]!.connected);
+    two!.server = await startServer(two!.transport, two!.port);
+    await waitFor('the stream to come back', () => one!.transport.status().peers[0]!.connected);
+    one!.transport.send([append(1, 2, 2)]);
+    await waitForAcks(one!.transport, 2, 2);
+    expect(inbox.indexesFrom(1)).toEqual([1, 2]);
+    expect(one!.transport.status().peers[0]).toMatchObject({ reconnects: 1, sent: 2 });
+  });
+
+  /**
+   * A hand-written RaftPeerService that counts what arrives and acknowledges only when the test
+   * says so: an independent check of the sender's window.
+   */
+  async function withholdingReceiver() {
+    const port = await freePort();
+    const state = { arrived: 0, acked: 0, maxUnacked: 0 };
+    let call: ServerDuplexStream<raftV1.StreamRequest, raftV1.StreamResponse> | undefined;
+    const server = new Server(raftPeerServerOptions());
+    server.addService(raftV1.RaftPeerServiceService, {
+      stream(stream: ServerDuplexStream<raftV1.StreamRequest, raftV1.StreamResponse>) {
+        call = stream;
+        stream.sendMetadata(new Metadata());
+        stream.on('data', (request: raftV1.StreamRequest) => {
+          state.arrived += request.messages.length;
+          state.maxUnacked = Math.max(state.maxUnacked, state.arrived - state.acked);
+        });
+        stream.on('end', () => stream.end());
+      },
+    });
+    await new Promise<void>((resolve, reject) =>
+      server.bindAsync(`127.0.0.1:${port}`, ServerCredentials.createInsecure(), (e) =>
+        e ? reject(e) : resolve(),
+      ),
+    );
+    cleanups.push(() => Promise.resolve(server.forceShutdown()));
+    return {
+      address: `127.0.0.1:${port}`,
+      server,
+      state,
+      ack(received: number): void {
+        state.acked = received;
+        call!.write({ received });
+      },
+    };
+  }
+
+  it('never has more messages in flight than its window while the receiver withholds acks', async () => {
+    const window = 8;
+    const one = new GrpcRaftTransport({
+      localId: 1,
+      maxInFlightMessages: window,
+      maxBatchMessages: 3,
+    });
+    cleanups.push(() => one.close());
+    const receiver = await withholdingReceiver();
+    const { state } = receiver;
+    one.updatePeer(2, receiver.address);
+    for (let i = 1; i <= 50; i += 1) one.send([append(1, 2, i)]);
+
+    await waitFor('the window to fill', () => state.arrived === window);
+    await sleep(200);
+    expect(state.arrived).toBe(window);
+    expect(one.status().peers[0]).toMatchObject({ inFlight: window, queued: 50 - window });
+
+    // Acknowledge five: exactly five more may come.
+    receiver.ack(5);
+    await waitFor('the window to refill', () => state.arrived === 5 + window);
+    await sleep(200);
+    expect(state.arrived).toBe(5 + window);
+
+    // Then acknowledge whatever has arrived, until all 50 have.
+    while (state.acked < 50) {
+      await waitFor('more arrivals', () => state.arrived > state.acked);
+      receiver.ack(state.arrived);
+    }
+    await waitForAcks(one, 2, 50);
+    expect(state.maxUnacked).toBeLessThanOrEqual(window);
+  });
+
+  it('counts unacknowledged messages as dropped when the stream breaks', async () => {
+    const one = new GrpcRaftTransport({ localId: 1, reconnect: TEST_RECONNECT });
+    cleanups.push(() => one.close());
+    const receiver = await withholdingReceiver();
+    one.updatePeer(2, receiver.address);
+    one.send([1, 2, 3, 4, 5].map((i) => append(1, 2, i)));
+    await waitFor('five arrivals', () => receiver.state.arrived === 5);
+    receiver.ack(2);
+    await waitForAcks(one, 2, 2);
+    receiver.server.forceShutdown();
+    await waitFor('the stream to break', () => !one.status().peers[0]!.connected);
+    expect(one.status().peers[0]).toMatchObject({
+      sent: 2,
+      dropped: 3,
+      inFlight: 0,
+      queued: 0,
+      reconnects: 1,
+    });
+  });
+
+  it('holds its window when the receive handler is slow, and loses nothing', async () => {
+    const window = 8;
+    const [one, two] = await cluster([1, 2], { maxInFlightMessages: window, maxBatchMessages: 4 });
+    const taken: number[] = [];
+    let maxInFlight = 0;
+    two!.transport.onReceive(async (messages) => {
+      maxInFlight = Math.max(maxInFlight, one!.transport.status().peers[0]!.inFlight);
+      await sleep(5);
+      taken.push(...messages.map((m) => m.index));
+    });
+    for (let i = 1; i <= 200; i += 1) one!.transport.send([append(1, 2, i)]);
+    await waitFor('a slow receiver to take everything', () => taken.length === 200);
+    expect(taken).toEqual(Array.from({ length: 200 }, (_, i) => i + 1));
+    expect(maxInFlight).toBeGreaterThan(0);
+    expect(maxInFlight).toBeLessThanOrEqual(window);
+  });
+
+  it('carries a snapshot over gRPC’s default 4 MiB limit, and drops one over its own limit', async () => {
+    const limit = 8 * 1024 * 1024;
+    const [one, two] = await cluster([1, 2], { maxMessageBytes: limit });
+    const inbox = new Inbox(two!.transport);
+    const snapshot = (bytes: number): raftV1.Message =>
+      raftV1.Message.fromPartial({
+        type: raftV1.MessageType.MESSAGE_TYPE_SNAPSHOT,
+        from: 1,
+        to: 2,
+        term: 3,
+        snapshot: {
+          metadata: { index: 10, term: 3, confState: { voters: [1, 2, 3], learners: [] } },
+          data: Buffer.alloc(bytes, 7),
+        },
+      });
+    one!.transport.send([snapshot(6 * 1024 * 1024), snapshot(limit), append(1, 2, 11)]);
+    await waitFor(
+      'the snapshot and the append',
+      () => one!.transport.status().peers[0]!.sent === 2,
+    );
+    const [received, next] = inbox.from(1);
+    expect(received!.snapshot!.data.length).toBe(6 * 1024 * 1024);
+    expect(received!.snapshot!.metadata).toEqual({
+      index: 10,
+      term: 3,
+      confState: { voters: [1, 2, 3], learners: [] },
+    });
+    expect(next!.index).toBe(11);
+    expect(one!.transport.status().peers[0]).toMatchObject({ sent: 2, dropped: 1 });
+  });
+
+  it('rejects inbound messages addressed to another node (a stale peer address)', async () => {
+    const [one, two] = await cluster([1, 2]);
+    const inbox = new Inbox(two!.transport);
+    // Node 1 believes node 5 lives at node 2's address.
+    one!.transport.updatePeer(5, two!.address);
+    one!.transport.send([append(1, 5, 1), append(1, 2, 2)]);
+    await waitFor('both to be acknowledged', () =>
+      one!.transport.status().peers.every((p) => p.sent === 1),
+    );
+    expect(inbox.indexesFrom(1)).toEqual([2]);
+    expect(two!.transport.status().inbound).toMatchObject({ received: 1, rejected: 1 });
+  });
+
+  it('answers a raw client: acks count every message received on the stream', async () => {
+    const [two] = await cluster([2]);
+    const inbox = new Inbox(two!.transport);
+    const client = new raftV1.RaftPeerServiceClient(two!.address, credentials.createInsecure());
+    const acks: number[] = [];
+    const stream = client.stream();
+    stream.on('data', (response: raftV1.StreamResponse) => acks.push(response.received));
+    const ended = new Promise((resolve) => stream.on('status', resolve));
+    stream.write({ messages: [append(1, 2, 1), append(0, 2, 2), append(1, 7, 3)] });
+    stream.write({ messages: [append(3, 2, 4)] });
+    stream.end();
+    await ended;
+    client.close();
+    expect(acks).toEqual([3, 4]);
+    expect(inbox.indexesFrom(1)).toEqual([1]);
+    expect(inbox.indexesFrom(3)).toEqual([4]);
+    expect(two!.transport.status().inbound).toMatchObject({ received: 2, rejected: 2 });
+  });
+
+  it('ends the streams peers hold into it when it closes, so its server can shut down', async () => {
+    const [one, two] = await cluster([1, 2]);
+    const inbox = new Inbox(one!.transport);
+    two!.transport.send([append(2, 1, 1)]);
+    await waitFor('node 2 to stream to node 1', () => inbox.from(2).length === 1);
+    await one!.transport.close();
+    // Node 2 sees its stream end, and node 1's still-running server refuses new ones.
+    await waitFor('node 2 to lose its stream', () => !two!.transport.status().peers[0]!.connected);
+    await sleep(300);
+    expect(two!.transport.status().peers[0]).toMatchObject({ connected: false, reconnects: 1 });
+    await stopServer(one!.server!);
+    one!.server = undefined;
+  });
+
+  it('moves a peer to a new address', async () => {
+    const [one, two] = await cluster([1, 2]);
+    const inbox = new Inbox(two!.transport);
+    const newPort = await freePort();
+    const newServer = await startServer(two!.transport, newPort);
+    cleanups.push(() => stopServer(newServer));
+    // The old host is gone.
+    two!.server!.forceShutdown();
+    two!.server = undefined;
+    one!.transport.updatePeer(2, `127.0.0.1:${newPort}`);
+    one!.transport.send([append(1, 2, 1)]);
+    await waitForAcks(one!.transport, 2, 1);
+    expect(inbox.indexesFrom(1)).toEqual([1]);
+    expect(one!.transport.status().peers[0]).toMatchObject({
+      address: `127.0.0.1:${newPort}`,
+      connected: true,
+      sent: 1,
+    });
+  });
+
+  it('closes cleanly: a process that used it exits on its own', async () => {
+    const fixture = fileURLToPath(new URL('./transport-exit-fixture.ts', import.meta.url));
+    const child = spawn(
+      process.execPath,
+      ['--conditions=@catmesh/source', '--import', 'tsx', fixture],
+      { stdio: ['ignore', 'pipe', 'pipe'] },
+    );
+    let output = '';
+    child.stdout.on('data', (chunk: Buffer) => (output += chunk.toString()));
+    child.stderr.on('data', (chunk: Buffer) => (output += chunk.toString()));
+    // A safety net only: a dangling handle shows up as a process that never exits.
+    const safety = setTimeout(() => child.kill('SIGKILL'), 45_000);
+    const code = await new Promise<number | null>((resolve) => child.on('exit', resolve));
+    clearTimeout(safety);
+    expect(output).toContain('exchanged and closed');
+    expect(code).toBe(0);
+  });
+});

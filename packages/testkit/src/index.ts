@@ -1,0 +1,6 @@
+// Test helpers shared by every catmesh package and service: real dependencies, not mocks.
+export { freePort } from './free-port.js';
+export { startNatsServer } from './nats-server.js';
+export type { NatsServer, NatsServerOptions } from './nats-server.js';
+export { installTestTracing } from './test-tracing.js';
+export type { TestTracing } from './test-tracing.js';

@@ -1,0 +1,80 @@
+import {
+  ConfigError,
+  envTypes,
+  envVar,
+  serviceConfigSchema,
+  type ConfigOf,
+  type EnvType,
+} from '@catmesh/runtime';
+
+/** The Raft group as configured: replica id → the address its gRPC server listens on. */
+export type PeerMap = ReadonlyMap<number, string>;
+
+const PEER = /^([1-9]\d{0,8})=([A-Za-z0-9_.-]+|\[[0-9A-Fa-f:.]+\]):(\d{1,5})$/;
+
+/** `1=127.0.0.1:7101,2=127.0.0.1:7102,3=127.0.0.1:7103`: unique ids and well-formed addresses. */
+function peerMap(): EnvType<PeerMap> {
+  return {
+    expected: 'a list of id=host:port separated by "," with unique positive ids',
+    parse(raw) {
+      const peers = new Map<number, string>();
+      for (const part of raw.split(',')) {
+        const match = PEER.exec(part.trim());
+        if (!match) return undefined;
+        const id = Number(match[1]);
+        const port = Number(match[3]);
+        if (peers.has(id) || port < 1 || port > 65535) return undefined;
+        peers.set(id, `${match[2]}:${port}`);
+      }
+      return peers;
+    },
+  };
+}
+
+export function catFeederConfigSchema() {
+  return {
+    ...serviceConfigSchema({ serviceName: 'cat-feeder', grpcPort: 7101, metricsPort: 9101 }),
+    nodeId: envVar('CATMESH_NODE_ID', envTypes.int({ min: 1, max: 999_999_999 })),
+    peers: envVar('CATMESH_PEERS', peerMap()),
+    dataDir: envVar('CATMESH_DATA_DIR', envTypes.string()),
+    /** Join a running group (added with `catmesh kv member add`) instead of founding one. */
+    join: envVar('CATMESH_JOIN', envTypes.boolean(), { default: false }),
+    tickMs: envVar('CATMESH_RAFT_TICK', envTypes.duration({ minMs: 1, maxMs: 10_000 }), {
+      default: 50,
+    }),
+    heartbeatTicks: envVar('CATMESH_RAFT_HEARTBEAT_TICKS', envTypes.int({ min: 1, max: 1000 }), {
+      default: 2,
+    }),
+    electionTicks: envVar('CATMESH_RAFT_ELECTION_TICKS', envTypes.int({ min: 2, max: 10_000 }), {
+      default: 10,
+    }),
+    snapshotEntries: envVar('CATMESH_SNAPSHOT_ENTRIES', envTypes.int({ min: 1 }), {
+      default: 10_000,
+    }),
+    fsync: envVar('CATMESH_FSYNC', envTypes.boolean(), { default: true }),
+    /** Where committed changes are published; unset means no publishing. */
+    natsUrl: envVar('CATMESH_NATS_URL', envTypes.url({ schemes: ['nats', 'tls'] }), {
+      optional: true,
+    }),
+  };
+}
+
+export type CatFeederConfig = ConfigOf<ReturnType<typeof catFeederConfigSchema>>;
+
+/** The checks no single variable can make. */
+export function checkCatFeederConfig(config: CatFeederConfig): void {
+  if (!config.join && !config.peers.has(config.nodeId)) {
+    throw new ConfigError(
+      'CATMESH_NODE_ID',
+      String(config.nodeId),
+      `one of the ids in CATMESH_PEERS (${[...config.peers.keys()].join(', ')})`,
+    );
+  }
+  if (config.electionTicks <= config.heartbeatTicks) {
+    throw new ConfigError(
+      'CATMESH_RAFT_ELECTION_TICKS',
+      String(config.electionTicks),
+      `more than CATMESH_RAFT_HEARTBEAT_TICKS (${config.heartbeatTicks})`,
+    );
+  }
+}

@@ -1,0 +1,109 @@
+// "Any node can write": a request that only the leader can serve is served here when this
+// replica leads, forwarded to the leader when another one does, and held through an election
+// until its deadline. It never answers wrongly: when time runs out it says UNAVAILABLE, with the
+// leader it knows of, or DEADLINE_EXCEEDED when a write's outcome is unknown.
+import { Metadata, status, type ServiceError } from '@grpc/grpc-js';
+import { RpcStatusError } from '@catmesh/runtime';
+import { NotLeaderError, ProposalDroppedError } from './replica-errors.js';
+import type { Replica } from './replica.js';
+
+/** Set on a forwarded request so that a replica that is no longer leader does not forward again. */
+export const FORWARDED_HEADER = 'x-catmesh-forwarded-by';
+
+/** Upper bound on how long a request without a deadline waits through an election. */
+const DEFAULT_WAIT_MS = 10_000;
+
+export interface RouteOptions<T> {
+  /** The call's deadline (epoch ms; Infinity when the client set none). */
+  readonly deadline: number;
+  /** The request was forwarded to this replica by another one. */
+  readonly forwarded: boolean;
+  /** Serves the request on this replica, which is the leader. */
+  readonly local: (remainingMs: number) => Promise<T>;
+  /** Forwards the request to the leader at `address`, with `metadata` marking it forwarded. */
+  readonly remote: (address: string, metadata: Metadata, remainingMs: number) => Promise<T>;
+}
+
+export class LeaderRouter {
+  constructor(
+    private readonly replica: Replica,
+    /** How often to look again for a leader during an election. */
+    private readonly pollMs: number,
+  ) {}
+
+  async route<T>(options: RouteOptions<T>): Promise<T> {
+    const deadline = Math.min(options.deadline, Date.now() + DEFAULT_WAIT_MS);
+    for (;;) {
+      const remaining = deadline - Date.now();
+      if (remaining <= 0) throw this.unavailable();
+      const leader = this.replica.leader;
+      if (this.replica.role === 'leader') {
+        try {
+          return await withTimeout(options.local(remaining), remaining);
+        } catch (error) {
+          if (!(error instanceof NotLeaderError || error instanceof ProposalDroppedError))
+            throw error;
+        }
+      } else if (leader !== 0 && !options.forwarded) {
+        const address = this.replica.addressBook().get(leader);
+        if (address !== undefined) {
+          const metadata = new Metadata();
+          metadata.set(FORWARDED_HEADER, String(this.replica.id));
+          try {
+            return await options.remote(address, metadata, remaining);
+          } catch (error) {
+            // The leader moved or is unreachable: look again. Any other answer is the answer.
+            if ((error as ServiceError).code !== status.UNAVAILABLE) throw error;
+          }
+        }
+      } else if (options.forwarded && leader !== 0) {
+        throw this.unavailable();
+      }
+      await sleep(Math.min(this.pollMs, Math.max(1, deadline - Date.now())));
+    }
+  }
+
+  private unavailable(): RpcStatusError {
+    const leader = this.replica.leader;
+    const address = leader === 0 ? undefined : this.replica.addressBook().get(leader);
+    const hint =
+      leader === 0 ? 'no leader is known' : `leader is ${leader}${address ? ` at ${address}` : ''}`;
+    return new RpcStatusError(
+      status.UNAVAILABLE,
+      `replica ${this.replica.id} cannot serve this now: ${hint}`,
+    );
+  }
+}
+
+/**
+ * A local write or read that has not finished by the deadline: for a write the outcome is
+ * unknown (it may still commit), which is exactly what DEADLINE_EXCEEDED says.
+ */
+function withTimeout<T>(work: Promise<T>, ms: number): Promise<T> {
+  return new Promise<T>((resolve, reject) => {
+    const timer = setTimeout(
+      () =>
+        reject(
+          new RpcStatusError(
+            status.DEADLINE_EXCEEDED,
+            `not committed within ${ms} ms; the outcome is unknown`,
+          ),
+        ),
+      ms,
+    );
+    work.then(
+      (value) => {
+        clearTimeout(timer);
+        resolve(value);
+      },
+      (error: unknown) => {
+        clearTimeout(timer);
+        reject(error instanceof Error ? error : new Error(String(error)));
+      },
+    );
+  });
+}
+
+function sleep(ms: number): Promise<void> {
+  return new Promise((resolve) => setTimeout(resolve, ms));
+}

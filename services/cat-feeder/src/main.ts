@@ -1,0 +1,198 @@
+// Composition root of a cat-feeder replica: config, telemetry, storage, Raft, gRPC, NATS.
+import { join } from 'node:path';
+import { ROOT_CONTEXT, SpanKind, propagation, trace } from '@opentelemetry/api';
+import { catfeederV1, raftV1 } from '@catmesh/proto';
+import { RaftNode } from '@catmesh/raft';
+import { RaftStorage, StorageCorruptionError } from '@catmesh/raft/storage';
+import { GrpcRaftTransport, raftPeerServerOptions } from '@catmesh/raft/transport';
+import {
+  connectNats,
+  createLogger,
+  createMetricsRegistry,
+  GrpcServer,
+  installShutdownHandler,
+  loadConfigOrExit,
+  standardShutdownSteps,
+  startMetricsHttpServer,
+  startTelemetry,
+  telemetryConfigOf,
+  type NatsClient,
+} from '@catmesh/runtime';
+import { createAdminService } from './admin-service.js';
+import { ChangePublisher } from './change-publisher.js';
+import { catFeederConfigSchema, checkCatFeederConfig } from './config.js';
+import { createKvService } from './kv-service.js';
+import { KvStore } from './kv-store.js';
+import { LeaderRouter } from './leader-router.js';
+import { PeerClients } from './peer-clients.js';
+import { createReplicaMetrics } from './replica-metrics.js';
+import { Replica } from './replica.js';
+import { WatchHub } from './watch-hub.js';
+
+const config = loadConfigOrExit(catFeederConfigSchema(), process.env, {
+  check: checkCatFeederConfig,
+});
+const logger = createLogger({
+  service: config.serviceName,
+  instance: config.instanceId,
+  level: config.logLevel,
+});
+const telemetry = startTelemetry(telemetryConfigOf(config));
+const registry = createMetricsRegistry();
+
+// Metrics exist before the replica (storage reports fsyncs while it opens); the gauges read
+// the replica once it is there.
+const live: { replica?: Replica } = {};
+const metrics = createReplicaMetrics(registry, () =>
+  live.replica
+    ? { term: live.replica.term, commit: live.replica.commitIndex, applied: live.replica.applied }
+    : undefined,
+);
+
+const opened = await RaftStorage.open(join(config.dataDir, 'raft'), {
+  fsync: config.fsync,
+  onFsync: metrics.onFsync,
+}).catch((error: unknown) => {
+  // A corrupt WAL is never applied: stop with the file and offset rather than serve bad state.
+  const what =
+    error instanceof StorageCorruptionError ? 'the Raft log is corrupt' : 'cannot open storage';
+  logger.fatal({ err: error, dataDir: config.dataDir }, what);
+  process.exit(1);
+});
+const { storage, state, recovery } = opened;
+if (recovery.tornTail) logger.warn({ tornTail: recovery.tornTail }, 'dropped a torn WAL tail');
+
+const store = new KvStore();
+if (state.snapshot) store.restore(state.snapshot.data);
+const watchHub = new WatchHub(store.revision);
+
+const node = new RaftNode({
+  id: config.nodeId,
+  electionTick: config.electionTicks,
+  heartbeatTick: config.heartbeatTicks,
+  random: Math.random,
+  storage: state,
+  bootstrap: config.join ? undefined : { voters: [...config.peers.keys()], learners: [] },
+  preVote: true,
+  checkQuorum: true,
+});
+
+const server = new GrpcServer({
+  host: config.grpcHost,
+  port: config.grpcPort,
+  logger,
+  registry,
+  serverOptions: raftPeerServerOptions(),
+});
+const transport = new GrpcRaftTransport({
+  localId: config.nodeId,
+  onError: (error) => logger.warn({ err: error }, 'raft transport error'),
+});
+server.addService(raftV1.RaftPeerServiceService, transport.service);
+
+const nats: NatsClient | undefined = config.natsUrl
+  ? await connectNats({ servers: config.natsUrl, name: config.instanceId, logger })
+  : undefined;
+const publisher = nats && new ChangePublisher(nats, config.nodeId, logger);
+const tracer = trace.getTracer('@catmesh/cat-feeder');
+
+const replica = new Replica({
+  node,
+  storage,
+  transport,
+  store,
+  watchHub,
+  logger,
+  tickMs: config.tickMs,
+  electionTicks: config.electionTicks,
+  snapshotEntries: config.snapshotEntries,
+  founders: config.peers,
+  onFatal: (error) => {
+    logger.fatal({ err: error }, 'storage failed; stopping this replica');
+    process.exit(1);
+  },
+  observer: {
+    ...metrics.observer,
+    applied: (index, command, outcome) => {
+      const traced = Object.keys(command.traceContext).length > 0;
+      if (traced) {
+        // Every replica's apply joins the trace of the request that caused the write.
+        const parent = propagation.extract(ROOT_CONTEXT, command.traceContext);
+        tracer
+          .startSpan(
+            'catfeeder.apply',
+            {
+              kind: SpanKind.INTERNAL,
+              attributes: {
+                'raft.index': index,
+                'catfeeder.member': config.nodeId,
+                'catfeeder.outcome': outcome.kind,
+              },
+            },
+            parent,
+          )
+          .end();
+      }
+      if (publisher && outcome.kind === 'applied' && replica.role === 'leader') {
+        publisher.publish(outcome.events, command.traceContext);
+      }
+    },
+  },
+});
+
+const router = new LeaderRouter(replica, config.tickMs);
+const kvPeers = new PeerClients(catfeederV1.CatFeederServiceClient, registry);
+const adminPeers = new PeerClients(catfeederV1.CatFeederAdminServiceClient, registry);
+server.addService(
+  catfeederV1.CatFeederServiceService,
+  createKvService({
+    replica,
+    store,
+    watchHub,
+    router,
+    peers: kvPeers,
+    tickMs: config.tickMs,
+    proposalTimer: metrics.proposalTimer,
+  }),
+);
+server.addService(
+  catfeederV1.CatFeederAdminServiceService,
+  createAdminService({ replica, router, peers: adminPeers }),
+);
+
+const http = await startMetricsHttpServer({
+  host: config.grpcHost,
+  port: config.metricsPort,
+  registry,
+  isReady: () => server.isServing(),
+});
+live.replica = replica;
+installShutdownHandler({
+  graceMs: config.shutdownGraceMs,
+  logger,
+  steps: [
+    ...standardShutdownSteps({
+      // Raft stops before the drain: its peers' streams would otherwise hold the drain open,
+      // and a replica on its way out should not vote or lead any more.
+      beforeGrpcDrain: [{ name: 'raft: stop', run: () => replica.stop() }],
+      grpc: server,
+      grpcDrainMs: Math.floor(config.shutdownGraceMs / 2),
+      drainNats: async () => {
+        kvPeers.close();
+        adminPeers.close();
+        await nats?.drain();
+      },
+      telemetry,
+      logger,
+    }),
+    { name: 'http: close', run: () => http.close() },
+  ],
+});
+
+const { port } = await server.listen();
+replica.start();
+server.setServing();
+logger.info(
+  { id: config.nodeId, port, peers: Object.fromEntries(config.peers), dataDir: config.dataDir },
+  'cat-feeder replica serving',
+);

@@ -1,0 +1,125 @@
+// Prometheus metrics of a cat-feeder replica: what Raft is doing, seen from this replica.
+import { Counter, Gauge, Histogram, type Registry } from 'prom-client';
+import type { FsyncTarget } from '@catmesh/raft/storage';
+import type { ReplicaObserver } from './replica.js';
+
+const ROLES = ['follower', 'pre-candidate', 'candidate', 'leader'] as const;
+
+export interface ReplicaMetrics {
+  readonly observer: ReplicaObserver;
+  /** Storage's fsync hook. */
+  readonly onFsync: (target: FsyncTarget, seconds: number) => void;
+  /** Measures one proposal from the request to its apply. */
+  readonly proposalTimer: () => () => void;
+}
+
+/** The replica's indexes, read at scrape time. */
+export interface ReplicaProgress {
+  readonly term: number;
+  readonly commit: number;
+  readonly applied: number;
+}
+
+export function createReplicaMetrics(
+  registry: Registry,
+  progress: () => ReplicaProgress | undefined,
+): ReplicaMetrics {
+  new Gauge({
+    name: 'catfeeder_raft_term',
+    help: 'Current Raft term of this replica.',
+    registers: [registry],
+    collect() {
+      const p = progress();
+      if (p) this.set(p.term);
+    },
+  });
+  const role = new Gauge({
+    name: 'catfeeder_raft_role',
+    help: 'Raft role of this replica: 1 for the role it holds, 0 for the others.',
+    labelNames: ['role'],
+    registers: [registry],
+  });
+  const isLeader = new Gauge({
+    name: 'catfeeder_raft_is_leader',
+    help: '1 when this replica is the leader.',
+    registers: [registry],
+  });
+  const leaderChanges = new Counter({
+    name: 'catfeeder_raft_leader_changes_total',
+    help: 'Times this replica saw the leader change (including to none).',
+    registers: [registry],
+  });
+  new Gauge({
+    name: 'catfeeder_raft_commit_index',
+    help: 'Highest log index known to be committed.',
+    registers: [registry],
+    collect() {
+      const p = progress();
+      if (p) this.set(p.commit);
+    },
+  });
+  new Gauge({
+    name: 'catfeeder_raft_applied_index',
+    help: 'Highest log index applied to the key/value state.',
+    registers: [registry],
+    collect() {
+      const p = progress();
+      if (p) this.set(p.applied);
+    },
+  });
+  new Gauge({
+    name: 'catfeeder_raft_apply_lag_entries',
+    help: 'Committed entries not yet applied.',
+    registers: [registry],
+    collect() {
+      const p = progress();
+      if (p) this.set(Math.max(0, p.commit - p.applied));
+    },
+  });
+  const proposals = new Counter({
+    name: 'catfeeder_raft_proposals_total',
+    help: 'Commands this replica proposed as leader.',
+    registers: [registry],
+  });
+  const proposalDuration = new Histogram({
+    name: 'catfeeder_proposal_duration_seconds',
+    help: 'Time from a write request on the leader to its apply.',
+    buckets: [0.0005, 0.001, 0.002, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5],
+    registers: [registry],
+  });
+  const fsyncDuration = new Histogram({
+    name: 'catfeeder_wal_fsync_duration_seconds',
+    help: 'Latency of WAL, snapshot and directory fsyncs.',
+    labelNames: ['target'],
+    buckets: [0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 1],
+    registers: [registry],
+  });
+  const snapshotsTaken = new Counter({
+    name: 'catfeeder_snapshots_taken_total',
+    help: 'Snapshots this replica took of its own state.',
+    registers: [registry],
+  });
+  const snapshotsInstalled = new Counter({
+    name: 'catfeeder_snapshots_installed_total',
+    help: 'Snapshots this replica installed from the leader.',
+    registers: [registry],
+  });
+  for (const r of ROLES) role.set({ role: r }, 0);
+  let lastLeader: number | undefined;
+
+  return {
+    observer: {
+      roleChanged: (current, leader) => {
+        for (const r of ROLES) role.set({ role: r }, r === current ? 1 : 0);
+        isLeader.set(current === 'leader' ? 1 : 0);
+        if (lastLeader !== undefined && leader !== lastLeader) leaderChanges.inc();
+        lastLeader = leader;
+      },
+      proposed: (size) => proposals.inc(size),
+      snapshotTaken: () => snapshotsTaken.inc(),
+      snapshotInstalled: () => snapshotsInstalled.inc(),
+    },
+    onFsync: (target, seconds) => fsyncDuration.observe({ target }, seconds),
+    proposalTimer: () => proposalDuration.startTimer(),
+  };
+}
