@@ -138,3 +138,44 @@ describe('lease-based reads (§6.4.1)', () => {
     expect(node.term).toBe(5);
   });
 });
+
+describe('per-request lease reads with leaseReads (§6.4.1)', () => {
+  function settled(options: { leaseReads: boolean }): { c: MemoryCluster; leader: number } {
+    const c = new MemoryCluster([1, 2, 3], { checkQuorum: true, ...options });
+    for (let i = 0; i < 100 && c.leaderId() === undefined; i++) c.tickAll();
+    const leader = c.leaderId()!;
+    c.tickAll(2);
+    return { c, leader };
+  }
+
+  it('§6.4.1 a settled leader holds a lease; ReadIndex still confirms with a heartbeat round', () => {
+    const { c, leader } = settled({ leaseReads: true });
+    expect(c.node(leader).hasValidLease()).toBe(true);
+    c.node(leader).readIndex(bytes('r1'));
+    expect(c.takeQueued().filter((m) => m.type === 'heartbeat')).toHaveLength(2);
+  });
+
+  it('§6.4.1 the lease runs out when no heartbeat round is acknowledged for an election timeout', () => {
+    const { c, leader } = settled({ leaseReads: true });
+    c.filter = (m) => m.type !== 'heartbeat-response';
+    for (let i = 0; i < 9; i++) {
+      c.node(leader).propose(bytes(`w${i}`));
+      c.tick([leader]);
+    }
+    expect(c.node(leader).role).toBe('leader');
+    expect(c.node(leader).hasValidLease()).toBe(false);
+  });
+
+  it('without leaseReads there is no lease, and followers are not held back at start', () => {
+    const { c, leader } = settled({ leaseReads: false });
+    expect(c.node(leader).hasValidLease()).toBe(false);
+    const node = newNode(1, { checkQuorum: true, bootstrap: { voters: [1, 2, 3], learners: [] } });
+    drain(node);
+    node.step({ type: 'vote', from: 2, to: 1, term: 5, index: 1, logTerm: 1, transfer: false });
+    expect(node.term).toBe(5);
+  });
+
+  it('leaseReads needs checkQuorum', () => {
+    expect(() => newNode(1, { leaseReads: true, checkQuorum: false })).toThrow(/leaseReads/);
+  });
+});

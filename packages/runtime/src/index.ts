@@ -13,8 +13,13 @@ export type {
   EnvVar,
   ExitIo,
 } from './config/load-config.js';
-export { LOG_LEVELS, serviceConfigSchema } from './config/service-config.js';
-export type { LogLevel, ServiceConfig, ServiceDefaults } from './config/service-config.js';
+export { LOG_LEVELS, OTLP_PROTOCOLS, serviceConfigSchema } from './config/service-config.js';
+export type {
+  LogLevel,
+  OtlpProtocol,
+  ServiceConfig,
+  ServiceDefaults,
+} from './config/service-config.js';
 
 // Logging.
 export { createLogger } from './logging/create-logger.js';

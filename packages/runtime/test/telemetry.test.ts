@@ -2,7 +2,8 @@ import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { context, propagation, trace } from '@opentelemetry/api';
 import { afterEach, describe, expect, it } from 'vitest';
-import { startTelemetry } from '@catmesh/runtime';
+import { startTelemetry, type OtlpProtocol } from '@catmesh/runtime';
+import { startOtlpReceiver } from '@catmesh/testkit';
 
 /** An OTLP/HTTP collector stand-in that records every request it gets. */
 interface Collector {
@@ -34,12 +35,17 @@ async function startCollector(): Promise<Collector> {
   };
 }
 
-const telemetryConfig = (endpoint: string, disabled: boolean) => ({
+const telemetryConfig = (
+  endpoint: string,
+  disabled: boolean,
+  otlpProtocol: OtlpProtocol = 'http/protobuf',
+) => ({
   serviceName: 'telemetry-test',
   serviceVersion: '1.2.3',
   instanceId: 'telemetry-test-7',
   disabled,
   otlpEndpoint: endpoint,
+  otlpProtocol,
 });
 
 afterEach(() => {
@@ -70,6 +76,24 @@ describe('startTelemetry', () => {
       expect(body).toContain(text);
     }
     await collector.close();
+  });
+
+  it('exports OTLP/JSON when OTEL_EXPORTER_OTLP_PROTOCOL is http/json', async () => {
+    const receiver = await startOtlpReceiver();
+    const telemetry = startTelemetry(telemetryConfig(receiver.endpoint, false, 'http/json'));
+    trace.getTracer('test').startActiveSpan('parent', (parent) => {
+      trace.getTracer('test').startSpan('child').end();
+      parent.end();
+    });
+    await telemetry.shutdown();
+    const spans = receiver.spans();
+    const parent = spans.find((s) => s.name === 'parent')!;
+    expect(spans.find((s) => s.name === 'child')).toMatchObject({
+      traceId: parent.traceId,
+      parentSpanId: parent.spanId,
+      serviceName: 'telemetry-test',
+    });
+    await receiver.close();
   });
 
   it('when disabled starts no SDK and sends nothing, but still propagates context', async () => {

@@ -4,3 +4,5 @@ export { startNatsServer } from './nats-server.js';
 export type { NatsServer, NatsServerOptions } from './nats-server.js';
 export { installTestTracing } from './test-tracing.js';
 export type { TestTracing } from './test-tracing.js';
+export { startOtlpReceiver } from './otlp-receiver.js';
+export type { OtlpReceiver, ReceivedSpan } from './otlp-receiver.js';

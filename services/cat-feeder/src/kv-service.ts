@@ -1,4 +1,5 @@
 // catmesh.catfeeder.v1.CatFeederService: validation, routing to the leader, consistency modes.
+import { randomUUID } from 'node:crypto';
 import { status, type Metadata, type ServerWritableStream } from '@grpc/grpc-js';
 import { SpanKind, SpanStatusCode, context, propagation, trace } from '@opentelemetry/api';
 import type { catfeederStorageV1 } from '@catmesh/proto';
@@ -50,6 +51,14 @@ export function createKvService(deps: KvServiceDeps): Implementation {
     raftTerm: replica.term,
     memberId: replica.id,
   });
+
+  // Writes that arrive without a request id get one here, on the first replica they reach: the
+  // router may re-propose or re-forward a write after an ambiguous failure, and the id makes
+  // the state machine apply it once whatever happens in between.
+  const serverClientId = `replica-${replica.id}-${randomUUID()}`;
+  let serverSequence = 0;
+  const withRequestId = (requestId: catfeederV1.RequestId | undefined): catfeederV1.RequestId =>
+    requestId ?? { clientId: serverClientId, sequence: ++serverSequence };
 
   /** Proposes `command` through the leader and returns what applying it did. */
   const write = async <T>(
@@ -164,10 +173,11 @@ export function createKvService(deps: KvServiceDeps): Implementation {
     },
 
     put: async (call, callback) => {
-      const { key, value, requestId } = call.request;
-      checkKey(key);
-      checkValue(value);
-      checkRequestId(requestId);
+      checkKey(call.request.key);
+      checkValue(call.request.value);
+      checkRequestId(call.request.requestId);
+      const request = { ...call.request, requestId: withRequestId(call.request.requestId) };
+      const { key, value, requestId } = request;
       const response = await write(
         call,
         { requestId, op: { $case: 'put', value: { key, value } } },
@@ -182,9 +192,10 @@ export function createKvService(deps: KvServiceDeps): Implementation {
     },
 
     delete: async (call, callback) => {
-      const { key, requestId } = call.request;
-      checkKey(key);
-      checkRequestId(requestId);
+      checkKey(call.request.key);
+      checkRequestId(call.request.requestId);
+      const request = { ...call.request, requestId: withRequestId(call.request.requestId) };
+      const { key, requestId } = request;
       const response = await write(
         call,
         { requestId, op: { $case: 'delete', value: { key } } },
@@ -193,16 +204,17 @@ export function createKvService(deps: KvServiceDeps): Implementation {
           deleted: outcome.result.changed,
         }),
         (client, metadata, ms) =>
-          callUnary(client, 'delete', call.request, { metadata, deadlineMs: ms }),
+          callUnary(client, 'delete', request, { metadata, deadlineMs: ms }),
       );
       callback(null, response);
     },
 
     compareAndSwap: async (call, callback) => {
-      const { key, expected, newValue, requestId } = call.request;
-      checkKey(key);
-      checkValue(newValue, 'new_value');
-      checkRequestId(requestId);
+      checkKey(call.request.key);
+      checkValue(call.request.newValue, 'new_value');
+      checkRequestId(call.request.requestId);
+      const request = { ...call.request, requestId: withRequestId(call.request.requestId) };
+      const { key, expected, newValue, requestId } = request;
       if (expected === undefined) {
         throw invalidArgument(
           'expected',
@@ -221,7 +233,7 @@ export function createKvService(deps: KvServiceDeps): Implementation {
           kv: outcome.result.kv,
         }),
         (client, metadata, ms) =>
-          callUnary(client, 'compareAndSwap', call.request, { metadata, deadlineMs: ms }),
+          callUnary(client, 'compareAndSwap', request, { metadata, deadlineMs: ms }),
       );
       callback(null, response);
     },

@@ -75,6 +75,8 @@ const node = new RaftNode({
   bootstrap: config.join ? undefined : { voters: [...config.peers.keys()], learners: [] },
   preVote: true,
   checkQuorum: true,
+  // The API offers lease reads per request (Consistency LEASE); ReadIndex stays the default.
+  leaseReads: true,
 });
 
 const server = new GrpcServer({

@@ -55,6 +55,14 @@ export interface RaftConfig {
    * the same mode. Default 'safe'.
    */
   readonly readOnly?: ReadOnlyMode | undefined;
+  /**
+   * Keep leader leases (§6.4.1) so the application can serve chosen reads from the lease
+   * (RaftNode.hasValidLease) while ReadIndex stays the default: the leader tracks when a quorum
+   * last confirmed it, and a restarted voter refuses votes for an election timeout, since it
+   * forgot whom it acknowledged. Requires checkQuorum; implied by readOnly 'lease-based'; every
+   * replica of a cluster must agree. Default false.
+   */
+  readonly leaseReads?: boolean | undefined;
 }
 
 export interface ResolvedConfig {
@@ -68,6 +76,7 @@ export interface ResolvedConfig {
   readonly maxEntriesPerMsg: number;
   readonly maxBytesPerMsg: number;
   readonly readOnly: ReadOnlyMode;
+  readonly leaseReads: boolean;
 }
 
 /** A configuration the core refuses; the message names the field. */
@@ -102,6 +111,11 @@ export function resolveConfig(c: RaftConfig): ResolvedConfig {
       "readOnly: 'lease-based' requires checkQuorum, or a deposed leader could serve stale reads",
     );
   }
+  if (c.leaseReads === true && !checkQuorum) {
+    throw new RaftConfigError(
+      'leaseReads: requires checkQuorum, or a deposed leader could serve stale reads',
+    );
+  }
   return {
     id: c.id,
     electionTick,
@@ -113,5 +127,6 @@ export function resolveConfig(c: RaftConfig): ResolvedConfig {
     maxEntriesPerMsg: positiveInt('maxEntriesPerMsg', c.maxEntriesPerMsg ?? 1024),
     maxBytesPerMsg: positiveInt('maxBytesPerMsg', c.maxBytesPerMsg ?? 1024 * 1024),
     readOnly,
+    leaseReads: c.leaseReads === true || readOnly === 'lease-based',
   };
 }

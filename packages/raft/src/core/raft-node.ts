@@ -526,13 +526,13 @@ export class RaftNode {
    * Whether this leader may answer a read from its own state at its commit index without a
    * heartbeat round (§6.4.1): its lease holds (a quorum acknowledged it less than an election
    * timeout ago, so no other leader can exist) and an entry of its term is committed (so its
-   * commit index covers every earlier leader's). Needs CheckQuorum; assumes equal tick rates.
-   * Lets a service offer lease reads per request while ReadIndex stays the default.
+   * commit index covers every earlier leader's). Needs the leaseReads option; assumes equal tick
+   * rates. Lets a service offer lease reads per request while ReadIndex stays the default.
    */
   hasValidLease(): boolean {
     return (
       this.state === 'leader' &&
-      this.cfg.checkQuorum &&
+      this.cfg.leaseReads &&
       this.committedInCurrentTerm() &&
       (this.voters.size === 1 || this.leaseHolds())
     );
@@ -650,8 +650,7 @@ export class RaftNode {
   private inLease(): boolean {
     // Lease reads rely on voters that acknowledged the leader refusing other candidates for an
     // election timeout; a voter that restarted forgot whom it acknowledged, so it waits too.
-    // Leases exist whenever CheckQuorum is on (see hasValidLease), not only in lease-based mode.
-    if (this.cfg.checkQuorum && this.ticks < this.cfg.electionTick) return true;
+    if (this.cfg.leaseReads && this.ticks < this.cfg.electionTick) return true;
     return (
       this.cfg.checkQuorum && this.lead !== NONE && this.electionElapsed < this.cfg.electionTick
     );
@@ -1013,7 +1012,7 @@ export class RaftNode {
 
   private bcastHeartbeat(): void {
     const round = ++this.heartbeatRound;
-    if (this.cfg.checkQuorum) this.roundSentTick.set(round, this.ticks);
+    if (this.cfg.leaseReads) this.roundSentTick.set(round, this.ticks);
     for (const pr of this.progress.values()) {
       if (pr.id === this.id) continue;
       this.send({
@@ -1124,7 +1123,7 @@ export class RaftNode {
     const confirmed = majorityValue(this.voters, (id) =>
       id === this.id ? this.heartbeatRound : (this.progress.get(id)?.ackedRound ?? 0),
     );
-    if (this.cfg.checkQuorum) {
+    if (this.cfg.leaseReads) {
       for (const [round, tick] of this.roundSentTick) {
         if (round > confirmed) break;
         if (round === confirmed) this.leaseStartTick = tick;

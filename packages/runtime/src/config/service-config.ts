@@ -5,6 +5,10 @@ import { envVar, type ConfigOf } from './load-config.js';
 export const LOG_LEVELS = ['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent'] as const;
 export type LogLevel = (typeof LOG_LEVELS)[number];
 
+/** The OTLP transports the kit exports traces with (OTLP over gRPC is not offered). */
+export const OTLP_PROTOCOLS = ['http/protobuf', 'http/json'] as const;
+export type OtlpProtocol = (typeof OTLP_PROTOCOLS)[number];
+
 /** What differs between services in the common config: their name, version and default ports. */
 export interface ServiceDefaults {
   readonly serviceName: string;
@@ -38,6 +42,9 @@ export function serviceConfigSchema(defaults: ServiceDefaults) {
     otelSdkDisabled: envVar('OTEL_SDK_DISABLED', boolean(), { default: false }),
     otlpEndpoint: envVar('OTEL_EXPORTER_OTLP_ENDPOINT', url(), {
       default: 'http://localhost:4318',
+    }),
+    otlpProtocol: envVar('OTEL_EXPORTER_OTLP_PROTOCOL', enumOf(OTLP_PROTOCOLS), {
+      default: 'http/protobuf',
     }),
     otelServiceName: envVar('OTEL_SERVICE_NAME', string(), { optional: true }),
   };

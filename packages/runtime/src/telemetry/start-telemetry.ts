@@ -1,7 +1,8 @@
 import { context, propagation } from '@opentelemetry/api';
 import { AsyncLocalStorageContextManager } from '@opentelemetry/context-async-hooks';
 import { W3CTraceContextPropagator } from '@opentelemetry/core';
-import { OTLPTraceExporter } from '@opentelemetry/exporter-trace-otlp-proto';
+import { OTLPTraceExporter as OtlpHttpJsonExporter } from '@opentelemetry/exporter-trace-otlp-http';
+import { OTLPTraceExporter as OtlpHttpProtobufExporter } from '@opentelemetry/exporter-trace-otlp-proto';
 import { resourceFromAttributes } from '@opentelemetry/resources';
 import { NodeSDK } from '@opentelemetry/sdk-node';
 import {
@@ -9,7 +10,7 @@ import {
   ATTR_SERVICE_NAME,
   ATTR_SERVICE_VERSION,
 } from '@opentelemetry/semantic-conventions';
-import type { ServiceConfig } from '../config/service-config.js';
+import type { OtlpProtocol, ServiceConfig } from '../config/service-config.js';
 
 export interface TelemetryConfig {
   readonly serviceName: string;
@@ -19,6 +20,8 @@ export interface TelemetryConfig {
   readonly disabled: boolean;
   /** OTEL_EXPORTER_OTLP_ENDPOINT: the OTLP/HTTP base URL; traces go to `<endpoint>/v1/traces`. */
   readonly otlpEndpoint: string;
+  /** OTEL_EXPORTER_OTLP_PROTOCOL: protobuf (the default, what Jaeger expects) or JSON. */
+  readonly otlpProtocol: OtlpProtocol;
 }
 
 export interface Telemetry {
@@ -36,11 +39,12 @@ export function telemetryConfigOf(config: ServiceConfig): TelemetryConfig {
     instanceId: config.instanceId,
     disabled: config.otelSdkDisabled,
     otlpEndpoint: config.otlpEndpoint,
+    otlpProtocol: config.otlpProtocol,
   };
 }
 
 /**
- * Starts tracing: spans are batched and exported as OTLP http/protobuf, context follows async
+ * Starts tracing: spans are batched and exported as OTLP over HTTP, context follows async
  * calls through AsyncLocalStorage and crosses processes as W3C trace-context.
  *
  * No auto-instrumentation: it patches `require`, which ESM code never goes through. gRPC is
@@ -67,7 +71,10 @@ export function startTelemetry(config: TelemetryConfig): Telemetry {
       [ATTR_SERVICE_VERSION]: config.serviceVersion,
       [ATTR_SERVICE_INSTANCE_ID]: config.instanceId,
     }),
-    traceExporter: new OTLPTraceExporter({ url: tracesUrl(config.otlpEndpoint) }),
+    traceExporter:
+      config.otlpProtocol === 'http/json'
+        ? new OtlpHttpJsonExporter({ url: tracesUrl(config.otlpEndpoint) })
+        : new OtlpHttpProtobufExporter({ url: tracesUrl(config.otlpEndpoint) }),
     contextManager,
     textMapPropagator: propagator,
     instrumentations: [],
