@@ -124,8 +124,35 @@ describe('Ready and advance', () => {
     for (let i = 0; i < 20 && node.role !== 'leader'; i++) node.tick();
     const ready = node.ready();
     expect(ready.softState).toEqual({ leader: 1, role: 'leader' });
-    // A lone voter commits its no-op at once.
-    expect(ready.committedEntries.map((e) => [e.index, e.term])).toEqual([[2, 2]]);
+    // §10.2.1: a leader counts its own copy only once it is durable, so even a lone voter commits
+    // its no-op in the Ready after the one that persists it.
+    expect(ready.entries.map((e) => [e.index, e.term])).toEqual([[2, 2]]);
+    expect(ready.committedEntries).toEqual([]);
+    node.advance(ready);
+    expect(node.ready().committedEntries.map((e) => [e.index, e.term])).toEqual([[2, 2]]);
+  });
+
+  it('§10.2.1 the leader counts itself toward a quorum only once its entries are durable', () => {
+    const c = new MemoryCluster([1, 2, 3]);
+    c.elect(1);
+    const leader = c.node(1);
+    leader.propose(bytes('x'));
+    const ready = leader.ready();
+    const index = ready.entries.at(-1)!.index;
+    // One follower acknowledges while the leader is still writing: not a quorum yet.
+    leader.step({
+      type: 'append-response',
+      from: 2,
+      to: 1,
+      term: leader.term,
+      index,
+      reject: false,
+      rejectHint: 0,
+      rejectHintTerm: 0,
+    });
+    expect(leader.commitIndex).toBeLessThan(index);
+    leader.advance(ready);
+    expect(leader.commitIndex).toBe(index);
   });
 
   it('status reports per-peer progress and contact on the leader', () => {

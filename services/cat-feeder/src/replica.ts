@@ -293,6 +293,10 @@ export class Replica {
         return w.leader !== leader;
       });
     }
+    // A leader replicates while it writes its own log (§10.2.1): the core counts its copy only
+    // after advance(), so these messages promise nothing that is still being written.
+    const sendFirst = ready.sendBeforePersisting && ready.messages.length > 0;
+    if (sendFirst) this.opts.transport.send(ready.messages.map(messageToProto));
     // The commit index alone need not be durable (it is re-learned from the leader), so a Ready
     // that only advances it skips the fsync.
     if (ready.mustSync || ready.snapshot) {
@@ -303,7 +307,9 @@ export class Replica {
       });
     }
     for (const entry of ready.entries) this.learnAddress(entry);
-    if (ready.messages.length > 0) this.opts.transport.send(ready.messages.map(messageToProto));
+    if (!sendFirst && ready.messages.length > 0) {
+      this.opts.transport.send(ready.messages.map(messageToProto));
+    }
     if (ready.snapshot) this.installSnapshot(ready.snapshot.metadata.index, ready.snapshot.data);
     for (const entry of ready.committedEntries) this.apply(entry);
     for (const state of ready.readStates) this.finishReadRound(state.context, state.index);

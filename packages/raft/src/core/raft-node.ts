@@ -469,6 +469,11 @@ export class RaftNode {
         snapshot !== undefined ||
         hard.term !== prev.term ||
         hard.vote !== prev.vote,
+      sendBeforePersisting:
+        this.state === 'leader' &&
+        snapshot === undefined &&
+        hard.term === prev.term &&
+        hard.vote === prev.vote,
     };
     this.msgs = [];
     this.readStates = [];
@@ -502,6 +507,10 @@ export class RaftNode {
     }
     if (o.snapshotIndex !== undefined) this.log.snapshotStable(o.snapshotIndex);
     this.log.appliedTo(o.appliedTo);
+    // Now durable here, the leader's own entries count toward a quorum.
+    if (this.state === 'leader' && this.progress.get(this.id)?.maybeUpdate(this.log.stableIndex)) {
+      this.maybeCommit();
+    }
   }
 
   // ---- Inspection ---------------------------------------------------------------------------
@@ -636,6 +645,7 @@ export class RaftNode {
     const self = this.progress.get(this.id)!;
     self.becomeReplicate();
     self.recentActive = true;
+    self.maybeUpdate(this.log.stableIndex);
     // §5.4.2 / §8: entries of earlier terms commit only once an entry of this term does, so a
     // new leader appends a no-op right away.
     this.appendLocal([{ type: 'normal', data: EMPTY_DATA }]);
@@ -1043,9 +1053,8 @@ export class RaftNode {
     }));
     this.log.append(entries);
     this.afterAppend(entries, undefined);
-    this.progress.get(this.id)?.maybeUpdate(this.log.lastIndex);
-    // A lone voter commits at once.
-    this.maybeCommit();
+    // The leader counts itself toward a quorum only once its own copy is durable (advance), so
+    // the application may send these appends while it is still writing them (thesis §10.2.1).
     return entries;
   }
 

@@ -4,7 +4,8 @@
 //   1. persist `snapshot` (if any: it replaces the stored log), then `entries` (the first entry's
 //      index is where the stored log is cut before appending: a conflicting suffix is replaced),
 //      then `hardState`, and make them durable (fsync) when `mustSync`;
-//   2. only then send `messages`: they promise what was just persisted (votes, acknowledgements);
+//   2. only then send `messages`: they promise what was just persisted (votes, acknowledgements),
+//      unless `sendBeforePersisting` says they may go out while step 1 is under way;
 //   3. restore the state machine from `snapshot` (if any), then apply `committedEntries` in order
 //      (an empty normal entry is the no-op a new leader appends: apply it as nothing);
 //   4. serve `readStates`: a read with that context may be answered once the state machine has
@@ -43,4 +44,11 @@ export interface Ready {
   readonly readStates: readonly ReadState[];
   /** Whether persisting must fsync: new entries, a snapshot, or a new term or vote. */
   readonly mustSync: boolean;
+  /**
+   * The messages promise nothing this Ready persists, so they may be sent before or while it is
+   * persisted (thesis §10.2.1: the leader writes its log in parallel with replicating it). True
+   * only for a leader whose term and vote are unchanged and that received no snapshot: its
+   * appends carry entries it does not count for itself until advance() says they are durable.
+   */
+  readonly sendBeforePersisting: boolean;
 }

@@ -67,6 +67,8 @@ export interface SimParams {
   readonly proposeRate: number;
   readonly readRate: number;
   readonly crashAtReadyChance: number;
+  /** Chance that a leader sends a Ready's messages before persisting it, when the Ready allows. */
+  readonly sendEarlyChance: number;
   /**
    * Chance that a newly elected leader crashes a few ticks later, having replicated part of its
    * log: the churn of the paper's Figure 8, where a leader that counted replicas of an earlier
@@ -199,6 +201,7 @@ function deriveParams(seed: number, chaosTicks: number): SimParams {
     proposeRate: 0.2 + p.float() * 0.8,
     readRate: 0.05 + p.float() * 0.25,
     crashAtReadyChance: 0.001,
+    sendEarlyChance: p.pick([0, 0.5, 1]),
     newLeaderCrashChance: churn ? 0.3 : p.pick([0, 0.2]),
     newLeaderIsolateChance: churn ? 0.5 : p.pick([0, 0.1]),
     commitCrashChance: churn ? 0.25 : 0.05,
@@ -251,6 +254,8 @@ const FAULT_WEIGHTS: readonly (readonly [FaultKind, number])[] = [
 ];
 
 export class Simulation {
+  /** Readies whose messages a leader sent before persisting them. */
+  private readonly sentEarly = new WeakSet<Ready>();
   readonly seed: number;
   readonly params: SimParams;
   readonly stats: SimStats = {
@@ -510,6 +515,12 @@ export class Simulation {
       if (first !== undefined) {
         this.checker.logEntries(r.id, ready.entries, r.raft.termAt(first.index - 1));
       }
+      // A leader's messages may leave before its own write completes (and a crash may then
+      // lose the write): the path that lets the leader replicate while it persists.
+      if (ready.sendBeforePersisting && this.prng.chance(this.params.sendEarlyChance)) {
+        for (const m of ready.messages) this.send(m);
+        this.sentEarly.add(ready);
+      }
       const latency = this.prng.range(0, this.params.persistLatencyMax);
       if (latency === 0) this.complete(r, ready);
       else r.pending = { ready, at: this.now + latency };
@@ -528,7 +539,7 @@ export class Simulation {
       this.crash(r, 'after persisting a Ready, before sending its messages');
       return;
     }
-    for (const m of ready.messages) this.send(m);
+    if (!this.sentEarly.has(ready)) for (const m of ready.messages) this.send(m);
     this.apply(r, ready);
     // Applying may have stopped this very replica (its own removal committed).
     r.raft?.advance(ready);

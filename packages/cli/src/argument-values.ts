@@ -1,0 +1,13 @@
+import { envTypes } from '@catmesh/runtime';
+import { UsageError } from './cli-errors.js';
+
+const positive = envTypes.int({ min: 1 });
+
+/** A whole number >= 1 (a revision, a count, a member id); `what` names it in the error. */
+export function parsePositiveInteger(text: string, what: string): number {
+  const value = positive.parse(text.trim());
+  if (value === undefined) {
+    throw new UsageError(`${what}: expected ${positive.expected}, got '${text}'`);
+  }
+  return value;
+}

@@ -1,0 +1,75 @@
+import type { InstanceSpec } from './instance-spec.js';
+
+/**
+ * Set in every instance's environment to its mesh's state directory: proof, beside the command
+ * line, that a pid found in a pid file is still our process (pid-files.ts), and how a test or an
+ * operator finds a mesh's processes (`grep -l` over /proc/<pid>/environ).
+ */
+export const MESH_MARKER_VARIABLE = 'CATMESH_LOCAL_MESH';
+
+/** How long an instance gets to shut down on SIGTERM; the runner SIGKILLs after STOP_TIMEOUT_MS. */
+const INSTANCE_GRACE = '10s';
+export const STOP_TIMEOUT_MS = 12_000;
+
+/** Where the services send traces, and why. */
+export interface TraceExport {
+  readonly enabled: boolean;
+  /** The OTLP/HTTP endpoint, when enabled. */
+  readonly endpoint?: string;
+  /** Variables every instance gets because of this decision. */
+  readonly env: Readonly<Record<string, string>>;
+}
+
+/** The services' own default (runtime's service-config). */
+const DEFAULT_OTLP_ENDPOINT = 'http://localhost:4318';
+
+/**
+ * Traces are exported only when asked for: with OTEL_EXPORTER_OTLP_ENDPOINT set (Jaeger v2
+ * takes OTLP on :4318), or OTEL_SDK_DISABLED set to false. Otherwise every instance gets
+ * OTEL_SDK_DISABLED=true, so that six processes do not keep failing to reach a collector that
+ * is not there. An OTEL_SDK_DISABLED the user set is always passed on as it is.
+ */
+export function decideTraceExport(env: Readonly<Record<string, string | undefined>>): TraceExport {
+  const disabled = env['OTEL_SDK_DISABLED']?.trim().toLowerCase();
+  const endpoint = env['OTEL_EXPORTER_OTLP_ENDPOINT']?.trim() || undefined;
+  if (disabled) {
+    const enabled = disabled !== 'true';
+    return enabled ? { enabled, endpoint: endpoint ?? DEFAULT_OTLP_ENDPOINT, env: {} } : { enabled, env: {} };
+  }
+  if (endpoint) return { enabled: true, endpoint, env: {} };
+  return { enabled: false, env: { OTEL_SDK_DISABLED: 'true' } };
+}
+
+/** The variables of the user's environment an instance sees: the basics, and CATMESH_* and OTEL_*. */
+function passedThrough(
+  env: Readonly<Record<string, string | undefined>>,
+): Record<string, string> {
+  const kept: Record<string, string> = {};
+  for (const [name, value] of Object.entries(env)) {
+    if (value === undefined) continue;
+    // CATMESH_* tunes the services (CATMESH_LOG_LEVEL=debug, CATMESH_HUNGER_AFTER=10s); the
+    // port plan's own variables are set after these, so they cannot move an instance's ports.
+    if (BASICS.has(name) || name.startsWith('CATMESH_') || name.startsWith('OTEL_')) {
+      kept[name] = value;
+    }
+  }
+  return kept;
+}
+
+const BASICS = new Set(['PATH', 'HOME', 'USER', 'LANG', 'LC_ALL', 'TZ', 'TMPDIR']);
+
+/** Everything an instance's process is started with, later entries winning. */
+export function instanceEnvironment(
+  spec: InstanceSpec,
+  userEnv: Readonly<Record<string, string | undefined>>,
+  stateDir: string,
+  traces: TraceExport,
+): Record<string, string> {
+  return {
+    ...passedThrough(userEnv),
+    ...traces.env,
+    CATMESH_SHUTDOWN_GRACE: INSTANCE_GRACE,
+    [MESH_MARKER_VARIABLE]: stateDir,
+    ...spec.env,
+  };
+}

@@ -1,0 +1,120 @@
+import { fileURLToPath } from 'node:url';
+import type { InstanceSpec } from './instance-spec.js';
+import type { ListenPorts, PortPlan } from './port-plan.js';
+import type { StateDir } from './state-dir.js';
+
+/** Every instance binds loopback only: a local mesh is not reachable from the network. */
+export const MESH_HOST = '127.0.0.1';
+
+/** The stock inventory restocks once ever (restock id `seed-<sku>`), so a restart adds none. */
+export const SEED_STOCK: Readonly<Record<string, number>> = { kibble: 1000, tuna: 200 };
+
+/** The repository root, from this module in packages/cli/{src,dist}/local-mesh/. */
+const REPO_ROOT = fileURLToPath(new URL('../../../../', import.meta.url));
+
+export interface MeshOptions {
+  readonly plan: PortPlan;
+  readonly state: StateDir;
+  readonly loadgen: boolean;
+}
+
+/**
+ * The mesh as a table: one entry per service, each saying how to start it (command and the
+ * environment its config reads, from the port plan), how to know it serves, and what it needs
+ * first. Adding a service, or a variable, is an edit here and nowhere else.
+ */
+export function meshInstances({ plan, state, loadgen }: MeshOptions): InstanceSpec[] {
+  const natsUrl = `nats://${MESH_HOST}:${plan.nats.main}`;
+  const catFeederNames = plan.catFeeders.map((replica) => `cat-feeder-${replica.id}`);
+  const catFeederEndpoints = plan.catFeeders.map(address).join(',');
+  const inventoryEndpoint = address(plan.inventory);
+  const instances: InstanceSpec[] = [
+    {
+      name: 'nats',
+      service: 'nats',
+      command: 'nats-server',
+      args: [
+        ...['-js', '-a', MESH_HOST, '-p', String(plan.nats.main)],
+        ...['-m', String(plan.nats.metrics), '-sd', state.data('nats'), '-n', 'catmesh-nats'],
+      ],
+      env: {},
+      requires: {
+        program: 'nats-server',
+        install: 'apt-get install nats-server (Debian, Ubuntu) or brew install nats-server (macOS)',
+      },
+      ports: plan.nats,
+      health: {
+        kind: 'http',
+        url: `http://${MESH_HOST}:${plan.nats.metrics}/healthz?js-enabled-only=true`,
+      },
+      dependsOn: [],
+    },
+    ...plan.catFeeders.map((replica) =>
+      catmeshService('cat-feeder', `cat-feeder-${replica.id}`, replica, ['nats'], {
+        CATMESH_NODE_ID: String(replica.id),
+        CATMESH_PEERS: plan.catFeeders.map((peer) => `${peer.id}=${address(peer)}`).join(','),
+        CATMESH_DATA_DIR: state.data(`cat-feeder-${replica.id}`),
+        CATMESH_NATS_URL: natsUrl,
+      }),
+    ),
+    catmeshService('inventory', 'inventory', plan.inventory, ['nats'], {
+      CATMESH_NATS_URL: natsUrl,
+      CATMESH_INVENTORY_SEED: Object.entries(SEED_STOCK)
+        .map(([sku, units]) => `${sku}=${units}`)
+        .join(','),
+    }),
+    catmeshService('orders', 'orders', plan.orders, ['nats', 'inventory', ...catFeederNames], {
+      CATMESH_NATS_URL: natsUrl,
+      CATMESH_INVENTORY_ENDPOINT: inventoryEndpoint,
+      CATMESH_CATFEEDER_ENDPOINTS: catFeederEndpoints,
+    }),
+  ];
+  if (loadgen) {
+    instances.push(
+      catmeshService('loadgen', 'loadgen', plan.loadgen, ['orders'], {
+        CATMESH_ORDERS_ENDPOINT: address(plan.orders),
+        CATMESH_CATFEEDER_ENDPOINTS: catFeederEndpoints,
+        CATMESH_INVENTORY_ENDPOINT: inventoryEndpoint,
+      }),
+    );
+  }
+  return instances;
+}
+
+/** `127.0.0.1:7101`: an instance's gRPC address. */
+export function address(ports: ListenPorts): string {
+  return `${MESH_HOST}:${ports.main}`;
+}
+
+/** A catmesh service: its built main.js under node, configured by the runtime kit's variables. */
+function catmeshService(
+  service: string,
+  name: string,
+  ports: ListenPorts,
+  dependsOn: readonly string[],
+  env: Readonly<Record<string, string>>,
+): InstanceSpec {
+  const main = `${REPO_ROOT}services/${service}/dist/main.js`;
+  return {
+    name,
+    service,
+    command: process.execPath,
+    // A small young generation: five or six Node processes share a laptop's memory.
+    args: ['--max-semi-space-size=8', main],
+    env: {
+      CATMESH_INSTANCE_ID: name,
+      CATMESH_GRPC_HOST: MESH_HOST,
+      CATMESH_GRPC_PORT: String(ports.main),
+      CATMESH_METRICS_PORT: String(ports.metrics),
+      ...env,
+    },
+    requires: {
+      file: main,
+      build: 'npx tsc -b tsconfig.build.json (or make build), from the repository root',
+    },
+    ports,
+    health: { kind: 'grpc', address: address(ports) },
+    metricsUrl: `http://${MESH_HOST}:${ports.metrics}/metrics`,
+    dependsOn,
+  };
+}

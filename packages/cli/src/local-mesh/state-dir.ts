@@ -1,0 +1,52 @@
+import { join, resolve } from 'node:path';
+
+export const DEFAULT_STATE_DIR = '.catmesh';
+
+/**
+ * The files of a local mesh under its state directory:
+ *
+ *     mesh.json            what the last `catmesh up` started (read by status, logs, down)
+ *     logs/<name>.log      each instance's stdout and stderr, appended run after run
+ *     run/<name>.pid       each live instance's pid (and the runner's, runner.pid)
+ *     data/<name>/         what survives a restart: cat-feeder replicas' Raft logs, NATS' JetStream
+ */
+export class StateDir {
+  readonly root: string;
+
+  constructor(path: string, cwd: string = process.cwd()) {
+    this.root = resolve(cwd, path);
+  }
+
+  get manifest(): string {
+    return join(this.root, 'mesh.json');
+  }
+
+  get logsDir(): string {
+    return join(this.root, 'logs');
+  }
+
+  get runDir(): string {
+    return join(this.root, 'run');
+  }
+
+  get dataDir(): string {
+    return join(this.root, 'data');
+  }
+
+  log(name: string): string {
+    return join(this.logsDir, `${name}.log`);
+  }
+
+  pidFile(name: string): string {
+    return join(this.runDir, `${name}.pid`);
+  }
+
+  data(name: string): string {
+    return join(this.dataDir, name);
+  }
+}
+
+/** The pid file of the `catmesh up` process itself, beside its instances' pid files. */
+export const RUNNER_PID_NAME = 'runner';
+/** The pid file of the runner's watchdog (runner-watchdog.ts). */
+export const WATCHDOG_PID_NAME = 'watchdog';

@@ -1,0 +1,46 @@
+import { setTimeout as sleep } from 'node:timers/promises';
+import { processGroupExists } from './process-identity.js';
+
+const POLL_MS = 50;
+/** After SIGKILL the kernel needs a moment, and the group's parent a moment to reap it. */
+const AFTER_KILL_MS = 5_000;
+
+export type StopOutcome = 'stopped' | 'killed' | 'gone';
+
+/**
+ * Stops process group `pgid` (each instance leads its own): SIGTERM, up to `timeoutMs` for
+ * every process in it to exit, then SIGKILL. 'gone' when there was nothing to stop.
+ * The caller has checked that the group is ours (pid-files.ts); this only signals.
+ */
+export async function stopProcessGroup(pgid: number, timeoutMs: number): Promise<StopOutcome> {
+  if (!signalGroup(pgid, 'SIGTERM')) return 'gone';
+  if (await groupGone(pgid, timeoutMs)) return 'stopped';
+  killProcessGroup(pgid);
+  await groupGone(pgid, AFTER_KILL_MS);
+  return 'killed';
+}
+
+/** SIGKILL to the whole group, at once: for when waiting is not an option. */
+export function killProcessGroup(pgid: number): void {
+  signalGroup(pgid, 'SIGKILL');
+}
+
+/** False when the group no longer exists. */
+function signalGroup(pgid: number, signal: NodeJS.Signals): boolean {
+  try {
+    process.kill(-pgid, signal);
+    return true;
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === 'ESRCH') return false;
+    throw error;
+  }
+}
+
+async function groupGone(pgid: number, timeoutMs: number): Promise<boolean> {
+  const deadline = Date.now() + timeoutMs;
+  while (processGroupExists(pgid)) {
+    if (Date.now() >= deadline) return false;
+    await sleep(POLL_MS);
+  }
+  return true;
+}
