@@ -43,8 +43,10 @@ test-only: build
 	npx vitest run
 
 bench: setup build
+	./scripts/setup-system.sh bench
 	node --conditions=@catmesh/source --import tsx packages/raft/bench/core.ts
 	node --conditions=@catmesh/source --import tsx packages/raft/bench/wal.ts
+	node --conditions=@catmesh/source --import tsx test/bench/catfeeder-vs-etcd.ts
 
 soak: deps
 	node --conditions=@catmesh/source --import tsx packages/raft/scripts/simulate.ts --seeds $${SEEDS:-20000} --start $${START:-1001}

@@ -1,6 +1,10 @@
 #!/usr/bin/env bash
 # Installs the system packages catmesh's tests and demo need. As root on Debian it
 # uses apt-get; anywhere else it says exactly what to install and fails.
+#
+#   ./scripts/setup-system.sh          what the tests and the demo need
+#   ./scripts/setup-system.sh bench    that, plus etcd for the benchmark (test/bench/)
+#   ./scripts/setup-system.sh jepsen   that, plus etcd for the correctness checks (packages/jepsen)
 set -euo pipefail
 
 # command -> Debian package that provides it
@@ -8,6 +12,22 @@ declare -A needs=(
   [nats-server]=nats-server
   [promtool]=prometheus
 )
+brew=(nats-server prometheus)
+
+for group in "$@"; do
+  case "$group" in
+    bench | jepsen)
+      # etcd 3.4, the reference cat-feeder is benchmarked and checked against.
+      needs[etcd]=etcd-server
+      needs[etcdctl]=etcd-client
+      brew+=(etcd)
+      ;;
+    *)
+      echo "setup-system.sh: unknown package group '$group' (known: bench, jepsen)" >&2
+      exit 2
+      ;;
+  esac
+done
 
 missing=()
 for cmd in "${!needs[@]}"; do
@@ -29,5 +49,5 @@ fi
 
 echo "catmesh needs these system packages: ${missing[*]}" >&2
 echo "  Debian/Ubuntu: sudo apt-get install ${missing[*]}" >&2
-echo "  macOS:         brew install nats-server prometheus" >&2
+echo "  macOS:         brew install ${brew[*]}" >&2
 exit 1

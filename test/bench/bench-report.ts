@@ -1,0 +1,285 @@
+// The benchmark's figures as Markdown tables (readable on a terminal too) and the full report
+// with the machine, versions and method they depend on.
+import type { BenchOptions } from './bench-options.js';
+import type { ClosedLoopResult } from './closed-loop.js';
+import { FAILOVER, type FailoverResult } from './failover.js';
+import type { TargetName } from './kv-target.js';
+import type { MachineInfo } from './machine-info.js';
+
+export type Op = 'put' | 'get';
+
+/** One measurement: a target, an operation, a number of clients, in one round. */
+export interface Cell {
+  readonly target: TargetName;
+  readonly op: Op;
+  readonly clients: number;
+  readonly round: number;
+  readonly result: ClosedLoopResult;
+}
+
+/** The rounds of one cell: the round with the median throughput, and the throughput range. */
+export interface CellSummary {
+  readonly target: TargetName;
+  readonly op: Op;
+  readonly clients: number;
+  readonly median: ClosedLoopResult;
+  readonly minOpsPerSecond: number;
+  readonly maxOpsPerSecond: number;
+}
+
+export interface Failover {
+  readonly target: TargetName;
+  readonly run: number;
+  readonly result: FailoverResult;
+}
+
+export interface IdleCpu {
+  readonly target: TargetName;
+  /** % of one core used by the cluster's 3 members while nothing was sent to them. */
+  readonly percent: number;
+  readonly overMs: number;
+}
+
+export interface RunContext {
+  readonly machine: MachineInfo;
+  readonly options: BenchOptions;
+  readonly command: string;
+  readonly startedAt: Date;
+  readonly loadAtStart: string;
+  readonly loadAtEnd: string;
+  readonly idle: readonly IdleCpu[];
+  /** Targets that could not be measured (completely), with the reason. */
+  readonly failures: readonly { target: TargetName; error: string }[];
+}
+
+const OP_LABEL: Record<Op, string> = { put: 'put', get: 'linearizable get' };
+
+/** A Markdown table whose first `textColumns` columns are left-aligned, the rest right-aligned. */
+function table(
+  textColumns: number,
+  header: readonly string[],
+  rows: readonly (readonly string[])[],
+): string {
+  const widths = header.map((h, c) => Math.max(h.length, ...rows.map((r) => r[c]?.length ?? 0)));
+  const pad = (cell: string, c: number) =>
+    c < textColumns ? cell.padEnd(widths[c]!) : cell.padStart(widths[c]!);
+  const line = (cells: readonly string[]) => `| ${cells.map(pad).join(' | ')} |`;
+  const rule = `| ${widths.map((w, c) => (c < textColumns ? '-'.repeat(w) : `${'-'.repeat(w - 1)}:`)).join(' | ')} |`;
+  return [line(header), rule, ...rows.map(line)].join('\n');
+}
+
+const count = (n: number) => Math.round(n).toLocaleString('en-US');
+const ms = (n: number) => (n < 10 ? n.toFixed(2) : n.toFixed(1));
+const ratio = (a: number, b: number) => (b > 0 ? `${(a / b).toFixed(2)}×` : 'n/a');
+const maybeMs = (n: number | undefined) => (n === undefined ? 'not within the run' : count(n));
+
+/** Groups the rounds of each cell, in the order the cells were first measured. */
+export function summarizeCells(cells: readonly Cell[]): CellSummary[] {
+  const groups = new Map<string, Cell[]>();
+  for (const cell of cells) {
+    const id = `${cell.target}/${cell.op}/${cell.clients}`;
+    groups.set(id, [...(groups.get(id) ?? []), cell]);
+  }
+  const summaries = [...groups.values()].map((rounds) => {
+    const byThroughput = [...rounds].sort((a, b) => a.result.opsPerSecond - b.result.opsPerSecond);
+    const first = byThroughput[0]!;
+    return {
+      target: first.target,
+      op: first.op,
+      clients: first.clients,
+      median: byThroughput[Math.floor((byThroughput.length - 1) / 2)]!.result,
+      minOpsPerSecond: first.result.opsPerSecond,
+      maxOpsPerSecond: byThroughput[byThroughput.length - 1]!.result.opsPerSecond,
+    };
+  });
+  // Each target's cells together, operations and client counts in the order measured.
+  const targetOrder = [...new Set(summaries.map((s) => s.target))];
+  return summaries.sort((a, b) => targetOrder.indexOf(a.target) - targetOrder.indexOf(b.target));
+}
+
+export function resultsTable(summaries: readonly CellSummary[], rounds: number): string {
+  const range = rounds > 1;
+  return table(
+    2,
+    [
+      'target',
+      'op',
+      'clients',
+      'ops/s',
+      ...(range ? [`ops/s range (${rounds} rounds)`] : []),
+      'p50 ms',
+      'p99 ms',
+      'errors',
+      'client CPU',
+      'server CPU',
+    ],
+    summaries.map(({ target, op, clients, median: r, minOpsPerSecond, maxOpsPerSecond }) => [
+      target,
+      OP_LABEL[op],
+      String(clients),
+      count(r.opsPerSecond),
+      ...(range ? [`${count(minOpsPerSecond)} – ${count(maxOpsPerSecond)}`] : []),
+      ms(r.p50Ms),
+      ms(r.p99Ms),
+      String(r.errors),
+      `${r.clientCpuPercent.toFixed(0)}%`,
+      `${r.serverCpuPercent.toFixed(0)}%`,
+    ]),
+  );
+}
+
+/** cat-feeder divided by etcd, for each cell both measured. */
+export function ratioTable(summaries: readonly CellSummary[]): string | undefined {
+  const rows: string[][] = [];
+  for (const cf of summaries.filter((c) => c.target === 'cat-feeder')) {
+    const etcd = summaries.find(
+      (c) => c.target === 'etcd' && c.op === cf.op && c.clients === cf.clients,
+    );
+    if (!etcd) continue;
+    rows.push([
+      OP_LABEL[cf.op],
+      String(cf.clients),
+      ratio(cf.median.opsPerSecond, etcd.median.opsPerSecond),
+      ratio(cf.median.p50Ms, etcd.median.p50Ms),
+      ratio(cf.median.p99Ms, etcd.median.p99Ms),
+    ]);
+  }
+  if (rows.length === 0) return undefined;
+  return table(1, ['op', 'clients', 'ops/s', 'p50', 'p99'], rows);
+}
+
+export function failoverTable(failovers: readonly Failover[]): string {
+  const sorted = [...failovers].sort((a, b) => a.target.localeCompare(b.target) || a.run - b.run);
+  return table(
+    4,
+    [
+      'target',
+      'run',
+      'killed',
+      'new leader',
+      'puts/s before',
+      'leader agreed ms',
+      'first put ok ms',
+      '≥ 50% puts/s ms',
+      'failed requests',
+    ],
+    sorted.map(({ target, run, result: r }) => [
+      target,
+      String(run),
+      `member ${r.killedMember + 1}`,
+      r.newLeader === undefined ? 'none' : `member ${r.newLeader + 1}`,
+      count(r.baselineOpsPerSecond),
+      maybeMs(r.leaderAgreedMs),
+      maybeMs(r.firstSuccessMs),
+      maybeMs(r.halfThroughputMs),
+      String(r.errors),
+    ]),
+  );
+}
+
+function setup(context: RunContext): string {
+  const { machine: m, options: o } = context;
+  const seconds = (n: number) => `${n / 1000} s`;
+  const getsTo =
+    o.getsTo === 'leader'
+      ? 'to the leader, like the puts'
+      : 'spread over all members (client i to member i mod 3)';
+  const idle = context.idle
+    .map((i) => `${i.target} ${i.percent.toFixed(1)}% (over ${seconds(i.overMs)})`)
+    .join(', ');
+  return [
+    `- Machine: ${m.cpuModel}, nproc ${m.cpus}, ${m.memoryGiB} GiB, Linux ${m.kernel}. ` +
+      `**The servers of both targets and the client all run on these same ${m.cpus} cores**, ` +
+      `on a machine shared with other work (1-minute load average ${context.loadAtStart} at ` +
+      `the start, ${context.loadAtEnd} at the end): compare the two targets with each other, ` +
+      `not with figures from dedicated machines.`,
+    `- Versions: Node.js ${m.node}; ${m.etcd}; catmesh ${m.gitCommit}.`,
+    `- Clusters: 3 members each on 127.0.0.1, data directories under ${m.dataFilesystem}, fsync ` +
+      'on (etcd by default, cat-feeder with `CATMESH_FSYNC=true`). Raft timing at each ' +
+      "system's defaults: etcd heartbeat 100 ms, election timeout 1000 ms; cat-feeder " +
+      '`CATMESH_RAFT_TICK`, `CATMESH_RAFT_HEARTBEAT_TICKS` and `CATMESH_RAFT_ELECTION_TICKS` ' +
+      'unset. etcd logs at `error`, cat-feeder at `warn` with tracing off ' +
+      '(`OTEL_SDK_DISABLED=true`).',
+    '- Both clusters stay up for the whole run and the cells alternate between them (which ' +
+      'target goes first alternates too), so that both see the same machine load. An idle ' +
+      `cluster costs little: ${idle} of one core, measured before the first cell.`,
+    `- Client: one Node.js process (the runner, separate from the servers) using ` +
+      '`@grpc/grpc-js` for both targets: etcd through its `rpc.proto` (from the `etcd3` npm ' +
+      'package) loaded by `@grpc/proto-loader`, cat-feeder through the generated ' +
+      `\`catfeederV1.CatFeederServiceClient\`. ${o.channelsPerMember} gRPC connections per ` +
+      'member, shared round-robin by the logical clients. Each logical client is a closed loop ' +
+      `(send, await the answer, send the next) over ${o.keys} keys chosen uniformly at random, ` +
+      `${o.valueBytes}-byte values.`,
+    '- Operations: put = etcd `KV.Put` / cat-feeder `Put` (no request id), sent to the leader; ' +
+      'linearizable get = etcd `KV.Range` with `serializable=false` / cat-feeder `Get` with ' +
+      `\`CONSISTENCY_LINEARIZABLE\` (sent as the number 1), sent ${getsTo}. Every key is ` +
+      'written once before the first cell.',
+    `- Each cell: ${seconds(o.warmupMs)} of warm-up, then ${seconds(o.durationMs)} measured; ` +
+      'ops/s counts the requests completed in the measured time, p50/p99 are their latencies ' +
+      '(nearest rank over every sample). CPU is the % of one core used during the measured ' +
+      `time by the client process and by the target's 3 servers together (the machine has ` +
+      `${m.cpus * 100}%). ` +
+      (o.rounds > 1
+        ? `Every cell was measured in ${o.rounds} rounds; the table shows the round with the ` +
+          'median throughput (the lower middle one for an even number) and the range of all ' +
+          'rounds.'
+        : 'Every cell was measured once.'),
+  ].join('\n');
+}
+
+function failoverSection(context: RunContext, failovers: readonly Failover[]): string[] {
+  const seconds = (n: number) => `${n / 1000} s`;
+  const timelines = [...failovers]
+    .sort((a, b) => a.target.localeCompare(b.target) || a.run - b.run)
+    .map((f) => `- ${f.target}, run ${f.run}: ${f.result.timeline.map(Math.round).join(' ')}`)
+    .join('\n');
+  return [
+    '## Failover',
+    `${context.options.failoverClients} closed-loop put clients send to the leader, which is ` +
+      `killed with SIGKILL after ${seconds(FAILOVER.beforeMs)} of load. Each request has a ` +
+      `${seconds(FAILOVER.requestTimeoutMs)} deadline; a failed request moves its client to the ` +
+      'next member, where it stays while its requests succeed (both systems forward writes from ' +
+      'any member to the leader). Times are from the kill: until the surviving members agree on ' +
+      'a new leader (polled every 50 ms), until the first put sent after the kill succeeds, and ' +
+      `until the first ${FAILOVER.recoveryWindowMs} ms window with at least half the puts/s of ` +
+      `the ${seconds(FAILOVER.baselineMs)} before the kill. The first put's time depends on ` +
+      "the client's deadline as well as on the servers: a put sent while there is no leader " +
+      'may wait for its full deadline before its client moves on. Load stops ' +
+      `${seconds(FAILOVER.afterMs)} after the kill; the killed member is then restarted on its ` +
+      `data and the group given ${seconds(FAILOVER.settleMs)} to settle before the next run.`,
+    failoverTable(failovers),
+    `Puts/s in each ${FAILOVER.recoveryWindowMs} ms window from the kill:`,
+    timelines,
+  ];
+}
+
+export function markdownReport(
+  context: RunContext,
+  summaries: readonly CellSummary[],
+  failovers: readonly Failover[],
+): string {
+  const sections = [
+    '# cat-feeder vs etcd 3.4',
+    `Measured on ${context.startedAt.toISOString()} with:\n\n\`\`\`sh\n${context.command}\n\`\`\``,
+    '## Setup',
+    setup(context),
+  ];
+  if (context.failures.length > 0) {
+    sections.push(
+      '## Not measured',
+      context.failures.map((f) => `- ${f.target}: ${f.error.split('\n')[0]}`).join('\n'),
+    );
+  }
+  sections.push('## Throughput and latency', resultsTable(summaries, context.options.rounds));
+  const ratios = ratioTable(summaries);
+  if (ratios) {
+    sections.push(
+      '## cat-feeder / etcd',
+      'Per cell, cat-feeder divided by etcd: above 1× means more throughput (ops/s) or higher ' +
+        'latency (p50, p99) than etcd.',
+      ratios,
+    );
+  }
+  if (failovers.length > 0) sections.push(...failoverSection(context, failovers));
+  return `${sections.join('\n\n')}\n`;
+}
