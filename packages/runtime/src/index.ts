@@ -82,6 +82,8 @@ export {
   natsHeaderGetter,
   natsHeaderSetter,
 } from './nats/index.js';
+export { ContentionError, JsonBucket } from './nats/json-bucket.js';
+export type { CasOptions, CasStep, OpenBucketOptions, Versioned } from './nats/json-bucket.js';
 export type {
   ConnectNatsOptions,
   NatsClient,

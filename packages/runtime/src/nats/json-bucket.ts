@@ -1,0 +1,131 @@
+// JSON documents in a JetStream Key/Value bucket, changed only by compare-and-set on the
+// revision, so any number of replicas of a stateless service can share them without locks.
+import { setTimeout as sleep } from 'node:timers/promises';
+import { NatsError, type KV, type NatsConnection } from 'nats';
+
+/** JetStream's "wrong last sequence": someone wrote the key since we read it. */
+const WRONG_LAST_SEQUENCE = 10071;
+
+export interface Versioned<T> {
+  readonly value: T;
+  /** The bucket's sequence of this write; `update` expects it. */
+  readonly revision: number;
+}
+
+/** What one attempt of a compare-and-set decided: an answer, and maybe a new value to write. */
+export type CasStep<T, R> = { readonly result: R } | { readonly write: T; readonly result: R };
+
+export interface CasOptions {
+  /** Attempts before giving up with ContentionError. */
+  readonly maxAttempts?: number;
+  /** Called on every lost race, for metrics. */
+  readonly onConflict?: () => void;
+}
+
+/** Too many lost races in a row on one key. */
+export class ContentionError extends Error {
+  override readonly name = 'ContentionError';
+}
+
+const DEFAULT_MAX_ATTEMPTS = 200;
+const BASE_BACKOFF_MS = 2;
+const MAX_BACKOFF_MS = 100;
+
+export interface OpenBucketOptions {
+  readonly replicas?: number;
+  /** Per-request bound on Key/Value operations. */
+  readonly timeoutMs?: number;
+}
+
+export class JsonBucket {
+  private constructor(readonly kv: KV) {}
+
+  /**
+   * Opens (creating it if need be) a bucket whose reads go to the stream leader: `allow_direct`
+   * reads may be answered by a lagging replica, and the protocols built on this bucket reason
+   * about what a read did not see.
+   */
+  static async open(
+    nc: NatsConnection,
+    bucket: string,
+    options: OpenBucketOptions = {},
+  ): Promise<JsonBucket> {
+    const timeout = options.timeoutMs ?? 5_000;
+    const kv = await nc.jetstream({ timeout }).views.kv(bucket, {
+      history: 1,
+      allow_direct: false,
+      replicas: options.replicas ?? 1,
+      timeout,
+    });
+    return new JsonBucket(kv);
+  }
+
+  async get<T>(key: string): Promise<Versioned<T> | undefined> {
+    const entry = await this.kv.get(key);
+    if (!entry || entry.operation !== 'PUT') return undefined;
+    return { value: entry.json<T>(), revision: entry.revision };
+  }
+
+  /** Creates `key`; 'exists' when it is already there. */
+  async create<T>(key: string, value: T): Promise<number | 'exists'> {
+    try {
+      return await this.kv.create(key, encode(value));
+    } catch (err) {
+      if (isWrongLastSequence(err)) return 'exists';
+      throw err;
+    }
+  }
+
+  /** Replaces `key` if it is still at `revision`; 'conflict' when it is not. */
+  async update<T>(key: string, value: T, revision: number): Promise<number | 'conflict'> {
+    try {
+      return await this.kv.update(key, encode(value), revision);
+    } catch (err) {
+      if (isWrongLastSequence(err)) return 'conflict';
+      throw err;
+    }
+  }
+
+  /** Every key matching `filter` (a subject filter such as `order.>`). */
+  async keys(filter: string): Promise<string[]> {
+    const keys: string[] = [];
+    for await (const key of await this.kv.keys(filter)) keys.push(key);
+    return keys;
+  }
+
+  /**
+   * Read-decide-write on one key until the write lands on the revision it read: `step` sees the
+   * current value (undefined when absent) and either answers without writing or returns the
+   * value to write. A lost race backs off (random, exponential) and runs `step` again.
+   */
+  async compareAndSet<T, R>(
+    key: string,
+    step: (current: Versioned<T> | undefined) => Promise<CasStep<T, R>> | CasStep<T, R>,
+    options: CasOptions = {},
+  ): Promise<R> {
+    const maxAttempts = options.maxAttempts ?? DEFAULT_MAX_ATTEMPTS;
+    for (let attempt = 1; ; attempt++) {
+      const current = await this.get<T>(key);
+      const decision = await step(current);
+      if (!('write' in decision)) return decision.result;
+      const written = current
+        ? await this.update(key, decision.write, current.revision)
+        : await this.create(key, decision.write);
+      if (written !== 'exists' && written !== 'conflict') return decision.result;
+      options.onConflict?.();
+      if (attempt >= maxAttempts) {
+        throw new ContentionError(`${key}: still contended after ${attempt} attempts`);
+      }
+      const ceiling = Math.min(MAX_BACKOFF_MS, BASE_BACKOFF_MS * 2 ** Math.min(attempt, 10));
+      await sleep(Math.random() * ceiling);
+    }
+  }
+}
+
+function encode(value: unknown): Uint8Array {
+  return new TextEncoder().encode(JSON.stringify(value));
+}
+
+function isWrongLastSequence(err: unknown): boolean {
+  return err instanceof NatsError && err.api_error?.err_code === WRONG_LAST_SEQUENCE;
+}

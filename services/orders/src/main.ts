@@ -1,0 +1,129 @@
+// Composition root of an orders replica: config, telemetry, the order store and stream, the
+// inventory and cat-feeder clients, gRPC, the fulfilment consumer, recovery and the hunger timer.
+// Replicas keep no state of their own; run as many as you like against one NATS.
+import { inventoryV1, ordersV1 } from '@catmesh/proto';
+import {
+  connectNats,
+  createClient,
+  createLogger,
+  createMetricsRegistry,
+  GrpcServer,
+  installShutdownHandler,
+  loadConfigOrExit,
+  standardShutdownSteps,
+  startMetricsHttpServer,
+  startTelemetry,
+  telemetryConfigOf,
+} from '@catmesh/runtime';
+import { CatFeederClient } from './cat-feeder-client.js';
+import { CatHunger } from './cat-hunger.js';
+import { ordersConfigSchema } from './config.js';
+import { startFulfilment } from './fulfilment-consumer.js';
+import { JsonBucket } from '@catmesh/runtime';
+import type { OrderDeps } from './order-deps.js';
+import { ensureOrdersStream } from './order-events.js';
+import { recoverOrders } from './order-recovery.js';
+import { createOrderService } from './order-service.js';
+import { OrderStore } from './order-store.js';
+import { createOrdersMetrics } from './orders-metrics.js';
+import { startPeriodic } from './periodic-task.js';
+
+const ORDERS_BUCKET = 'orders';
+
+const config = loadConfigOrExit(ordersConfigSchema(), process.env);
+const logger = createLogger({
+  service: config.serviceName,
+  instance: config.instanceId,
+  level: config.logLevel,
+});
+const telemetry = startTelemetry(telemetryConfigOf(config));
+const registry = createMetricsRegistry();
+
+const nats = await connectNats({ servers: config.natsUrl, name: config.instanceId, logger });
+const bucket = await JsonBucket.open(nats.connection, ORDERS_BUCKET, {
+  replicas: config.natsReplicas,
+});
+await ensureOrdersStream(nats, config.natsReplicas);
+
+const inventory = createClient(inventoryV1.InventoryServiceClient, config.inventoryEndpoint, {
+  registry,
+  idempotent: ['reserve', 'commit', 'release'],
+  defaultDeadlineMs: config.inventoryDeadlineMs,
+});
+const catFeeder =
+  config.catFeederEndpoints && config.catFeederEndpoints.length > 0
+    ? new CatFeederClient({ endpoints: config.catFeederEndpoints, registry })
+    : undefined;
+const hunger =
+  catFeeder && new CatHunger({ bucket, catFeeder, hungerAfterMs: config.hungerAfterMs, logger });
+if (!catFeeder) logger.warn('CATMESH_CATFEEDER_ENDPOINTS is not set: orders will not feed the cat');
+
+const deps: OrderDeps = {
+  store: new OrderStore(bucket),
+  nats,
+  inventory,
+  inventoryDeadlineMs: config.inventoryDeadlineMs,
+  ...(catFeeder && hunger && { feeder: { client: catFeeder, hunger } }),
+  fulfilTimeoutMs: config.fulfilTimeoutMs,
+  logger,
+  metrics: createOrdersMetrics(registry),
+};
+
+const server = new GrpcServer({ host: config.grpcHost, port: config.grpcPort, logger, registry });
+server.addService(ordersV1.OrderServiceService, createOrderService(deps));
+
+const http = await startMetricsHttpServer({
+  host: config.grpcHost,
+  port: config.metricsPort,
+  registry,
+  isReady: () => server.isServing(),
+});
+
+await startFulfilment(deps);
+const recovery = startPeriodic(
+  'order recovery',
+  config.recoveryEveryMs,
+  async () => {
+    await recoverOrders(deps, config.recoveryAfterMs);
+  },
+  logger,
+);
+const hungerTimer =
+  hunger && startPeriodic('cat hunger', config.hungerCheckMs, () => hunger.check(), logger);
+
+installShutdownHandler({
+  graceMs: config.shutdownGraceMs,
+  logger,
+  steps: [
+    ...standardShutdownSteps({
+      // Background work stops first: it would otherwise start calls while everything drains.
+      beforeGrpcDrain: [
+        { name: 'recovery: stop', run: () => recovery.stop() },
+        { name: 'hunger timer: stop', run: async () => await hungerTimer?.stop() },
+      ],
+      grpc: server,
+      grpcDrainMs: Math.floor(config.shutdownGraceMs / 2),
+      // Draining stops the fulfilment consumer first, so its last acks still go out.
+      drainNats: async () => {
+        await nats.drain();
+        inventory.close();
+        catFeeder?.close();
+      },
+      telemetry,
+      logger,
+    }),
+    { name: 'http: close', run: () => http.close() },
+  ],
+});
+
+const { port } = await server.listen();
+server.setServing();
+logger.info(
+  {
+    port,
+    inventory: config.inventoryEndpoint,
+    catFeeder: config.catFeederEndpoints ?? [],
+    hungerAfterMs: config.hungerAfterMs,
+  },
+  'orders serving',
+);
