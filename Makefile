@@ -2,7 +2,7 @@
 SHELL := /bin/bash
 .DEFAULT_GOAL := help
 
-.PHONY: help setup deps build proto lint test test-only bench soak
+.PHONY: help setup deps build proto lint test test-only bench soak jepsen demo
 
 help:
 	@echo "make test    set up, lint, build and run every test"
@@ -12,9 +12,11 @@ help:
 	@echo "make proto   regenerate packages/proto from the .proto sources"
 	@echo "make bench   run the benchmarks and print their figures"
 	@echo "make soak    run the Raft simulator over many seeds (SEEDS=20000 START=1001)"
+	@echo "make jepsen  Jepsen-style correctness check (DURATION=5m SEED=1 TARGET=cat-feeder READS=linearizable)"
 
+# The test suite checks cat-feeder against etcd, so setup installs etcd too.
 setup: deps
-	./scripts/setup-system.sh
+	./scripts/setup-system.sh jepsen
 
 # npm ci only when the lockfile changed since the last install.
 deps: node_modules/.package-lock.json
@@ -50,3 +52,15 @@ bench: setup build
 
 soak: deps
 	node --conditions=@catmesh/source --import tsx packages/raft/scripts/simulate.ts --seeds $${SEEDS:-20000} --start $${START:-1001}
+
+DURATION ?= 5m
+SEED ?= 1
+TARGET ?= cat-feeder
+NEMESIS ?= partition-random-halves,partition-isolate-leader,kill,pause
+READS ?= linearizable
+
+# Jepsen-style check (needs root): make jepsen DURATION=60s SEED=7 TARGET=etcd READS=stale
+jepsen: setup build
+	node --conditions=@catmesh/source --import tsx packages/jepsen/scripts/check.ts \
+	  --target $(TARGET) --duration $(DURATION) --seed $(SEED) --nemesis $(NEMESIS) \
+	  --read-consistency $(READS)

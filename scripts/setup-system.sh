@@ -11,6 +11,9 @@ set -euo pipefail
 declare -A needs=(
   [nats-server]=nats-server
   [promtool]=prometheus
+  # network namespaces, veth and nftables for the netfilter fault mechanism
+  [ip]=iproute2
+  [nft]=nftables
 )
 brew=(nats-server prometheus)
 

@@ -88,6 +88,7 @@ export class Replica {
   private readonly node: RaftNode;
   private readonly opts: ReplicaOptions;
   private ticker: NodeJS.Timeout | undefined;
+  private lastTickAt = 0;
   private scheduled = false;
   private running = false;
   private stopped = false;
@@ -151,12 +152,26 @@ export class Replica {
   }
 
   start(): void {
-    this.ticker = setInterval(() => {
+    this.lastTickAt = performance.now();
+    this.ticker = setInterval(() => this.catchUpTicks(), this.opts.tickMs);
+    this.schedule();
+  }
+
+  /**
+   * Ticks Raft once per tickMs of real (monotonic) time since the last tick. A timer callback
+   * can come late, or many intervals late after the process was paused or starved; counting
+   * callbacks instead of time would let a leader believe its lease outlived a pause.
+   */
+  private catchUpTicks(): void {
+    const due = Math.floor((performance.now() - this.lastTickAt) / this.opts.tickMs);
+    if (due <= 0) return;
+    this.lastTickAt += due * this.opts.tickMs;
+    // Past a few election timeouts more ticks change nothing: every timer has fired by then.
+    for (let i = 0; i < Math.min(due, 4 * this.opts.electionTicks); i++) {
       this.ticks += 1;
       this.node.tick();
-      this.retryStalledRead();
-      this.schedule();
-    }, this.opts.tickMs);
+    }
+    this.retryStalledRead();
     this.schedule();
   }
 
@@ -212,6 +227,9 @@ export class Replica {
   leaseBarrier(): Promise<void> {
     if (this.stopped) return Promise.reject(new ReplicaStoppedError());
     if (this.node.role !== 'leader') return Promise.reject(new NotLeaderError(this.node.leader));
+    // Time that passed unseen (a pause, a starved event loop) must count before the lease does:
+    // I/O callbacks can run before the timer that would have ticked.
+    this.catchUpTicks();
     // Without a valid lease (just elected, or cut off from a quorum) fall back to ReadIndex.
     if (!this.node.hasValidLease()) return this.linearizableBarrier();
     return this.waitApplied(this.node.commitIndex);

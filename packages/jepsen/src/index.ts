@@ -1,0 +1,28 @@
+// @catmesh/jepsen: Jepsen-style correctness checks of cat-feeder (and of etcd, the reference): a
+// real cluster in network namespaces, clients recording a history, a seeded nemesis, and verdicts
+// on linearizability, convergence, durability and crashes.
+
+export type {
+  CheckOptions,
+  NemesisName,
+  ReadConsistency,
+  ResolvedCheckOptions,
+  TargetName,
+} from './check-options.js';
+export {
+  CheckUsageError,
+  checkUsage,
+  defaultNemeses,
+  nemesisNames,
+  parseCheckArgs,
+  parseDuration,
+  resolveCheckOptions,
+} from './check-options.js';
+export type { CheckIo, CheckRun } from './run-check.js';
+export { runCheck } from './run-check.js';
+export type { CheckName, CheckReport, CheckVerdict, FaultRecord } from './report/check-report.js';
+export { formatReport } from './report/print-report.js';
+export type { Availability, OperationCounts, OperationStats } from './verdict/operation-stats.js';
+export { environmentProblem } from './environment.js';
+export { defaultCatFeederMain } from './cluster/cat-feeder-driver.js';
+export { defaultEtcdProto } from './cluster/etcd-driver.js';

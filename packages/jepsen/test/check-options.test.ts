@@ -1,0 +1,112 @@
+import { describe, expect, it } from 'vitest';
+import {
+  CheckUsageError,
+  parseCheckArgs,
+  parseDuration,
+  resolveCheckOptions,
+  runCheck,
+} from '../src/index.js';
+import { capturedIo } from './support/captured-io.js';
+
+function usageError(run: () => unknown): CheckUsageError {
+  try {
+    run();
+  } catch (error) {
+    if (error instanceof CheckUsageError) return error;
+    throw error;
+  }
+  throw new Error('expected a CheckUsageError');
+}
+
+describe('the command line', () => {
+  it('reads the documented options', () => {
+    const options = parseCheckArgs([
+      '--target',
+      'cat-feeder',
+      '--duration',
+      '60s',
+      '--seed',
+      '7',
+      '--nemesis',
+      'partition-random-halves,kill,pause',
+      '--read-consistency',
+      'stale',
+      '--clients',
+      '5',
+      '--out',
+      '/tmp/x',
+    ]);
+    expect(options).toMatchObject({
+      target: 'cat-feeder',
+      durationMs: 60_000,
+      seed: 7,
+      nemeses: ['partition-random-halves', 'kill', 'pause'],
+      readConsistency: 'stale',
+      clients: 5,
+      outDir: '/tmp/x',
+    });
+  });
+
+  it('fills in defaults', () => {
+    const options = resolveCheckOptions({ target: 'etcd' });
+    expect(options).toMatchObject({
+      durationMs: 60_000,
+      seed: 1,
+      readConsistency: 'linearizable',
+      clients: 5,
+      nodes: 3,
+      opTimeoutMs: 1_000,
+      checkTimeoutMs: 60_000,
+    });
+    expect(options.nemeses.length).toBeGreaterThan(0);
+    expect(parseCheckArgs(['--target', 'etcd', '--nemesis', 'none'])).toMatchObject({
+      nemeses: [],
+    });
+  });
+
+  it('names the option at fault', () => {
+    expect(usageError(() => parseCheckArgs([])).option).toBe('--target');
+    expect(usageError(() => parseCheckArgs(['--target', 'redis'])).option).toBe('--target');
+    expect(
+      usageError(() => parseCheckArgs(['--target', 'etcd', '--nemesis', 'partition-everything']))
+        .message,
+    ).toMatch(/unknown nemesis "partition-everything"/);
+    expect(usageError(() => parseCheckArgs(['--target', 'etcd', '--clients', 'many'])).option).toBe(
+      '--clients',
+    );
+    expect(
+      usageError(() => parseCheckArgs(['--target', 'etcd', '--duration', 'soon'])).option,
+    ).toBe('--duration');
+    expect(usageError(() => parseCheckArgs(['--target', 'etcd', '--bogus'])).option).toBe(
+      'arguments',
+    );
+  });
+
+  it('refuses combinations the target or the cluster cannot do', () => {
+    expect(
+      usageError(() => resolveCheckOptions({ target: 'etcd', readConsistency: 'lease' })).message,
+    ).toMatch(/etcd has no lease reads/);
+    expect(
+      usageError(() =>
+        resolveCheckOptions({ target: 'cat-feeder', nemeses: ['partition-majorities-ring'] }),
+      ).message,
+    ).toMatch(/needs --nodes 5/);
+    expect(usageError(() => resolveCheckOptions({ target: 'cat-feeder', nodes: 4 })).option).toBe(
+      '--nodes',
+    );
+  });
+
+  it('reads durations', () => {
+    expect(parseDuration('--duration', '500ms')).toBe(500);
+    expect(parseDuration('--duration', '20')).toBe(20_000);
+    expect(parseDuration('--duration', '5m')).toBe(300_000);
+    expect(parseDuration('--duration', '1.5s')).toBe(1_500);
+  });
+
+  it('answers a usage error with exit code 2 before starting anything', async () => {
+    const io = capturedIo();
+    const run = await runCheck({ target: 'cat-feeder', clients: 0 }, io);
+    expect(run).toEqual({ exitCode: 2 });
+    expect(io.text()).toMatch(/--clients: must be a whole number from 1/);
+  });
+});
