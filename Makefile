@@ -5,6 +5,7 @@ SHELL := /bin/bash
 .PHONY: help setup deps build proto lint test test-only bench soak jepsen demo
 
 help:
+	@echo "make demo    set up, build and run the whole mesh here (Ctrl-C stops it; ARGS=\"--replicas 5\")"
 	@echo "make test    set up, lint, build and run every test"
 	@echo "make setup   install npm and system dependencies"
 	@echo "make build   compile every package and service"
@@ -37,6 +38,9 @@ lint: deps
 	cd packages/proto && npx buf lint
 	./packages/proto/scripts/check-generated.sh
 
+demo: setup build
+	node packages/cli/dist/bin/catmesh.js up $(ARGS)
+
 test: setup lint build
 	npx vitest run
 
@@ -61,6 +65,6 @@ READS ?= linearizable
 
 # Jepsen-style check (needs root): make jepsen DURATION=60s SEED=7 TARGET=etcd READS=stale
 jepsen: setup build
-	node --conditions=@catmesh/source --import tsx packages/jepsen/scripts/check.ts \
+	node packages/cli/dist/bin/catmesh.js check \
 	  --target $(TARGET) --duration $(DURATION) --seed $(SEED) --nemesis $(NEMESIS) \
 	  --read-consistency $(READS)

@@ -32,7 +32,7 @@ export interface GlobalOptions {
 }
 
 const ENDPOINT = /^(?:[A-Za-z0-9_.-]+|\[[0-9A-Fa-f:.]+\]):(\d{1,5})$/;
-const endpointType: EnvType<string> = {
+export const endpointType: EnvType<string> = {
   expected: 'host:port',
   parse: (raw) => {
     const port = Number(ENDPOINT.exec(raw)?.[1]);

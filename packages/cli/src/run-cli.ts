@@ -1,7 +1,13 @@
 import type { CliIo } from './cli-io.js';
+import { checkCommand } from './commands/check.js';
 import { OptionValues } from './command-line.js';
 import { commandGroup } from './command-group.js';
+import { downCommand } from './commands/down.js';
 import { kvCommand } from './commands/kv.js';
+import { logsCommand } from './commands/logs.js';
+import { orderCommand } from './commands/order.js';
+import { statusCommand } from './commands/status.js';
+import { upCommand } from './commands/up.js';
 import { EXIT_CODES_HELP } from './exit-codes.js';
 import { reportError } from './report-error.js';
 
@@ -10,7 +16,15 @@ const catmesh = commandGroup({
   name: 'catmesh',
   summary: 'the command line of catmesh',
   description: 'catmesh: a microservices mesh you can break on purpose.',
-  commands: [kvCommand],
+  commands: [
+    upCommand,
+    downCommand,
+    statusCommand,
+    logsCommand,
+    kvCommand,
+    orderCommand,
+    checkCommand,
+  ],
   describeGlobalOptions: true,
   epilog: EXIT_CODES_HELP,
 });

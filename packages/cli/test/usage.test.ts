@@ -3,8 +3,8 @@ import { catmesh } from './support/run-catmesh.js';
 
 // None of these reaches a server: the command line is checked before anything is sent.
 const usageErrors: [args: string[], message: string, help: string][] = [
-  [[], 'missing command; one of: kv', 'catmesh'],
-  [['feed'], "unknown command 'feed'; one of: kv", 'catmesh'],
+  [[], 'missing command; one of: up, down, status, logs, kv, order, check', 'catmesh'],
+  [['feed'], "unknown command 'feed'; one of: up, down, status, logs, kv, order, check", 'catmesh'],
   [
     ['kv'],
     'missing command; one of: get, put, cas, del, watch, status, member, transfer-leader',
@@ -26,6 +26,11 @@ const usageErrors: [args: string[], message: string, help: string][] = [
     'catmesh kv get',
   ],
   [['kv', 'get'], 'missing KEY', 'catmesh kv get'],
+  [
+    ['check', '--target', 'nope'],
+    '--target: must be cat-feeder or etcd, got "nope"',
+    'catmesh check',
+  ],
   [['kv', 'get', 'k', 'extra'], "unexpected argument 'extra'", 'catmesh kv get'],
   [['kv', 'get', 'k', '--consistency'], 'option --consistency needs a value', 'catmesh kv get'],
   [

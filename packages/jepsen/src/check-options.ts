@@ -150,7 +150,7 @@ export function parseDuration(option: string, text: string): number {
   return Math.round(Number(match[1]) * unit);
 }
 
-export const checkUsage = `Usage: check --target cat-feeder|etcd [options]
+export const checkUsage = `Usage: catmesh check --target cat-feeder|etcd [options]
 
 Runs a cluster of the target in network namespaces (needs root), drives it with clients that
 record every operation, breaks it with a seeded nemesis, and checks the history.

@@ -23,4 +23,5 @@ process.exitCode = await runCli(process.argv.slice(2), {
   },
   env: process.env,
   signal: interrupt.signal,
+  signals: process,
 });

@@ -5,8 +5,9 @@ export interface Named {
 
 /**
  * Runs `run` for every item, each as soon as `prerequisites(item)` have all finished, the rest
- * in parallel. Rejects with the first failure, after which nothing more is started (what is
- * running is the caller's to stop). A prerequisite that is not among `items` counts as done.
+ * in parallel. After the first failure nothing more is started; once the runs under way have
+ * ended, it rejects with that first failure (in time, not in the order of `items`). A
+ * prerequisite that is not among `items` counts as done.
  */
 export async function inDependencyOrder<T extends Named>(
   items: readonly T[],
@@ -15,7 +16,7 @@ export async function inDependencyOrder<T extends Named>(
 ): Promise<void> {
   const names = new Set(items.map((item) => item.name));
   const finished = new Map<string, Promise<void>>();
-  let failed = false;
+  let failure: { readonly error: unknown } | undefined;
   const schedule = (item: T, path: readonly string[]): Promise<void> => {
     const known = finished.get(item.name);
     if (known) return known;
@@ -24,13 +25,18 @@ export async function inDependencyOrder<T extends Named>(
     }
     const before = prerequisites(item)
       .filter((name) => names.has(name))
-      .map((name) => schedule(items.find((other) => other.name === name)!, [...path, item.name]));
+      .map((name) =>
+        schedule(
+          items.find((other) => other.name === name)!,
+          [...path, item.name],
+        ),
+      );
     const done = Promise.all(before).then(async () => {
-      if (failed) return;
+      if (failure) return;
       try {
         await run(item);
       } catch (error) {
-        failed = true;
+        failure ??= { error };
         throw error;
       }
     });
@@ -39,9 +45,8 @@ export async function inDependencyOrder<T extends Named>(
   };
   const all = items.map((item) => schedule(item, []));
   // Every promise is awaited (no unhandled rejection); the first failure is the answer.
-  const results = await Promise.allSettled(all);
-  const failure = results.find((result) => result.status === 'rejected');
-  if (failure) throw (failure as PromiseRejectedResult).reason;
+  await Promise.allSettled(all);
+  if (failure) throw failure.error;
 }
 
 /** The names of the items that depend on `item`: they stop before it. */

@@ -26,7 +26,7 @@ const DEFAULT_OTLP_ENDPOINT = 'http://localhost:4318';
 /**
  * Traces are exported only when asked for: with OTEL_EXPORTER_OTLP_ENDPOINT set (Jaeger v2
  * takes OTLP on :4318), or OTEL_SDK_DISABLED set to false. Otherwise every instance gets
- * OTEL_SDK_DISABLED=true, so that six processes do not keep failing to reach a collector that
+ * OTEL_SDK_DISABLED=true, so that the instances do not keep failing to reach a collector that
  * is not there. An OTEL_SDK_DISABLED the user set is always passed on as it is.
  */
 export function decideTraceExport(env: Readonly<Record<string, string | undefined>>): TraceExport {
@@ -34,16 +34,16 @@ export function decideTraceExport(env: Readonly<Record<string, string | undefine
   const endpoint = env['OTEL_EXPORTER_OTLP_ENDPOINT']?.trim() || undefined;
   if (disabled) {
     const enabled = disabled !== 'true';
-    return enabled ? { enabled, endpoint: endpoint ?? DEFAULT_OTLP_ENDPOINT, env: {} } : { enabled, env: {} };
+    return enabled
+      ? { enabled, endpoint: endpoint ?? DEFAULT_OTLP_ENDPOINT, env: {} }
+      : { enabled, env: {} };
   }
   if (endpoint) return { enabled: true, endpoint, env: {} };
   return { enabled: false, env: { OTEL_SDK_DISABLED: 'true' } };
 }
 
 /** The variables of the user's environment an instance sees: the basics, and CATMESH_* and OTEL_*. */
-function passedThrough(
-  env: Readonly<Record<string, string | undefined>>,
-): Record<string, string> {
+function passedThrough(env: Readonly<Record<string, string | undefined>>): Record<string, string> {
   const kept: Record<string, string> = {};
   for (const [name, value] of Object.entries(env)) {
     if (value === undefined) continue;

@@ -46,7 +46,10 @@ export function planPorts(base: number, replicas: ReplicaCount): PortPlan {
   return {
     base,
     nats: at(22),
-    catFeeders: Array.from({ length: replicas }, (_, index) => ({ id: index + 1, ...at(index + 1) })),
+    catFeeders: Array.from({ length: replicas }, (_, index) => ({
+      id: index + 1,
+      ...at(index + 1),
+    })),
     inventory: at(101),
     orders: at(201),
     loadgen: at(301),

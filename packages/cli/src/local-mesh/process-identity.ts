@@ -1,6 +1,6 @@
 import { execFile } from 'node:child_process';
 import { existsSync } from 'node:fs';
-import { readFile } from 'node:fs/promises';
+import { readdir, readFile } from 'node:fs/promises';
 import { promisify } from 'node:util';
 
 const execFileAsync = promisify(execFile);
@@ -14,13 +14,8 @@ const HAS_PROC = existsSync('/proc/self/cmdline');
 export async function commandLineOf(pid: number): Promise<string | undefined> {
   if (!HAS_PROC) return commandLineFromPs(pid);
   try {
-    const [cmdline, stat] = await Promise.all([
-      readFile(`/proc/${pid}/cmdline`),
-      readFile(`/proc/${pid}/stat`, 'utf8'),
-    ]);
-    // The state follows the parenthesised name, which may itself contain ") ".
-    const state = stat.slice(stat.lastIndexOf(')') + 2, stat.lastIndexOf(')') + 3);
-    if (state === 'Z' || cmdline.length === 0) return undefined;
+    const [cmdline, stat] = await Promise.all([readFile(`/proc/${pid}/cmdline`), procStat(pid)]);
+    if (!stat || stat.state === 'Z' || cmdline.length === 0) return undefined;
     return argvOfCmdline(cmdline).join(' ');
   } catch {
     return undefined;
@@ -64,15 +59,43 @@ export async function hasEnvironmentEntry(
 
 /** The command line of this process, as commandLineOf will read it later. */
 export async function ownCommandLine(): Promise<string> {
-  return (await commandLineOf(process.pid)) ?? [process.argv0, ...process.execArgv, ...process.argv.slice(1)].join(' ');
+  return (
+    (await commandLineOf(process.pid)) ??
+    [process.argv0, ...process.execArgv, ...process.argv.slice(1)].join(' ')
+  );
 }
 
-/** Whether any process of group `pgid` still exists (zombies included). */
-export function processGroupExists(pgid: number): boolean {
+/**
+ * Whether any process of group `pgid` is still running. A process that has exited but not yet
+ * been reaped (a zombie) does not count: an orphan's new parent (init, or whatever runs as
+ * pid 1 in a container) may take its time to reap it, and the process is done all the same.
+ */
+export async function processGroupExists(pgid: number): Promise<boolean> {
   try {
     process.kill(-pgid, 0);
-    return true;
   } catch (error) {
     return (error as NodeJS.ErrnoException).code === 'EPERM';
+  }
+  if (!HAS_PROC) return true;
+  const leader = await procStat(pgid);
+  if (leader && leader.state !== 'Z') return true;
+  // The leader is done: the group lives on only if another member runs.
+  const pids = (await readdir('/proc')).filter((entry) => /^\d+$/.test(entry));
+  for (const pid of pids) {
+    const stat = await procStat(Number(pid));
+    if (stat && stat.pgrp === pgid && stat.state !== 'Z') return true;
+  }
+  return false;
+}
+
+/** A process's state letter and process group, from /proc/<pid>/stat; undefined if gone. */
+async function procStat(pid: number): Promise<{ state: string; pgrp: number } | undefined> {
+  try {
+    const stat = await readFile(`/proc/${pid}/stat`, 'utf8');
+    // The fields after the parenthesised name (which may itself contain ") "): state ppid pgrp.
+    const [state, , pgrp] = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    return state === undefined ? undefined : { state, pgrp: Number(pgrp) };
+  } catch {
+    return undefined;
   }
 }

@@ -1,4 +1,5 @@
 import { join, resolve } from 'node:path';
+import type { OptionSpecs } from '../command-line.js';
 
 export const DEFAULT_STATE_DIR = '.catmesh';
 
@@ -50,3 +51,12 @@ export class StateDir {
 export const RUNNER_PID_NAME = 'runner';
 /** The pid file of the runner's watchdog (runner-watchdog.ts). */
 export const WATCHDOG_PID_NAME = 'watchdog';
+
+/** `--state-dir`, which up, down, status and logs share. */
+export const STATE_DIR_OPTION = {
+  'state-dir': {
+    type: 'string',
+    valueName: 'DIR',
+    help: `the mesh's state: data, logs, pid files (default ${DEFAULT_STATE_DIR}, in the current directory)`,
+  },
+} as const satisfies OptionSpecs;

@@ -38,7 +38,7 @@ function signalGroup(pgid: number, signal: NodeJS.Signals): boolean {
 
 async function groupGone(pgid: number, timeoutMs: number): Promise<boolean> {
   const deadline = Date.now() + timeoutMs;
-  while (processGroupExists(pgid)) {
+  while (await processGroupExists(pgid)) {
     if (Date.now() >= deadline) return false;
     await sleep(POLL_MS);
   }

@@ -1,0 +1,313 @@
+// The pieces of `catmesh up` that need no running mesh: the port plan and the table, the
+// decisions (traces, order of start and stop), and the readers (metrics, logs).
+import { appendFile, mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { checkDependencies, inDependencyOrder } from '../src/local-mesh/dependency-order.js';
+import { decideTraceExport, instanceEnvironment } from '../src/local-mesh/instance-environment.js';
+import { parseLogLine } from '../src/local-mesh/log-line.js';
+import { lastLines } from '../src/local-mesh/log-tail.js';
+import { meshInstances } from '../src/local-mesh/mesh-instances.js';
+import { planPorts } from '../src/local-mesh/port-plan.js';
+import { prettyLogLine } from '../src/local-mesh/pretty-log-line.js';
+import { serverCallCounts } from '../src/local-mesh/prometheus-text.js';
+import { StateDir } from '../src/local-mesh/state-dir.js';
+import { catmesh, startCatmesh, until } from './support/run-catmesh.js';
+
+describe('the port plan', () => {
+  it('puts every service on its own default ports with the default base', () => {
+    const plan = planPorts(7100, 3);
+    expect(plan.catFeeders.map((replica) => [replica.main, replica.metrics])).toEqual([
+      [7101, 9101],
+      [7102, 9102],
+      [7103, 9103],
+    ]);
+    expect([plan.inventory.main, plan.orders.main, plan.loadgen.main]).toEqual([7201, 7301, 7401]);
+    expect([plan.inventory.metrics, plan.orders.metrics, plan.loadgen.metrics]).toEqual([
+      9201, 9301, 9401,
+    ]);
+    expect(plan.nats).toEqual({ main: 7122, metrics: 9122 });
+  });
+
+  it('gives every instance of a 5-replica mesh ports of its own', () => {
+    const plan = planPorts(20_000, 5);
+    const ports = [
+      plan.nats,
+      ...plan.catFeeders,
+      plan.inventory,
+      plan.orders,
+      plan.loadgen,
+    ].flatMap((p) => [p.main, p.metrics]);
+    expect(new Set(ports).size).toBe(ports.length);
+    expect(Math.min(...ports)).toBeGreaterThan(20_000);
+  });
+});
+
+describe('the mesh table', () => {
+  const state = new StateDir('/tmp/mesh-state');
+  const instances = meshInstances({ plan: planPorts(7100, 3), state, loadgen: true });
+
+  it('names every instance once, and every dependency is an instance', () => {
+    const names = instances.map((spec) => spec.name);
+    expect(names).toEqual([
+      'nats',
+      'cat-feeder-1',
+      'cat-feeder-2',
+      'cat-feeder-3',
+      'inventory',
+      'orders',
+      'loadgen',
+    ]);
+    expect(() => checkDependencies(instances)).not.toThrow();
+  });
+
+  it("wires each service's variables from the plan", () => {
+    const byName = new Map(instances.map((spec) => [spec.name, spec]));
+    expect(byName.get('cat-feeder-2')!.env).toMatchObject({
+      CATMESH_NODE_ID: '2',
+      CATMESH_PEERS: '1=127.0.0.1:7101,2=127.0.0.1:7102,3=127.0.0.1:7103',
+      CATMESH_DATA_DIR: '/tmp/mesh-state/data/cat-feeder-2',
+      CATMESH_GRPC_HOST: '127.0.0.1',
+      CATMESH_GRPC_PORT: '7102',
+      CATMESH_METRICS_PORT: '9102',
+      CATMESH_NATS_URL: 'nats://127.0.0.1:7122',
+    });
+    expect(byName.get('orders')!.env).toMatchObject({
+      CATMESH_INVENTORY_ENDPOINT: '127.0.0.1:7201',
+      CATMESH_CATFEEDER_ENDPOINTS: '127.0.0.1:7101,127.0.0.1:7102,127.0.0.1:7103',
+    });
+    expect(byName.get('orders')!.dependsOn).toEqual([
+      'nats',
+      'inventory',
+      'cat-feeder-1',
+      'cat-feeder-2',
+      'cat-feeder-3',
+    ]);
+    expect(byName.get('nats')!.args).toEqual(
+      expect.arrayContaining([
+        '-js',
+        '-p',
+        '7122',
+        '-m',
+        '9122',
+        '-sd',
+        '/tmp/mesh-state/data/nats',
+      ]),
+    );
+  });
+
+  it("gives an instance the user's CATMESH_* and OTEL_* variables, but never lets them move a port", () => {
+    const orders = instances.find((spec) => spec.name === 'orders')!;
+    const env = instanceEnvironment(
+      orders,
+      {
+        PATH: '/bin',
+        CATMESH_HUNGER_AFTER: '10s',
+        CATMESH_GRPC_PORT: '1',
+        OTEL_EXPORTER_OTLP_ENDPOINT: 'http://collector:4318',
+        NODE_OPTIONS: '--inspect',
+      },
+      state.root,
+      decideTraceExport({ OTEL_EXPORTER_OTLP_ENDPOINT: 'http://collector:4318' }),
+    );
+    expect(env).toMatchObject({
+      PATH: '/bin',
+      CATMESH_HUNGER_AFTER: '10s',
+      CATMESH_GRPC_PORT: '7301',
+      OTEL_EXPORTER_OTLP_ENDPOINT: 'http://collector:4318',
+      CATMESH_LOCAL_MESH: '/tmp/mesh-state',
+    });
+    expect(env).not.toHaveProperty('NODE_OPTIONS');
+    expect(env).not.toHaveProperty('OTEL_SDK_DISABLED');
+  });
+});
+
+describe('exporting traces', () => {
+  it('is off unless an OTLP endpoint is set, and OTEL_SDK_DISABLED as the user set it wins', () => {
+    expect(decideTraceExport({})).toEqual({ enabled: false, env: { OTEL_SDK_DISABLED: 'true' } });
+    expect(decideTraceExport({ OTEL_EXPORTER_OTLP_ENDPOINT: 'http://jaeger:4318' })).toEqual({
+      enabled: true,
+      endpoint: 'http://jaeger:4318',
+      env: {},
+    });
+    expect(decideTraceExport({ OTEL_SDK_DISABLED: 'false' })).toEqual({
+      enabled: true,
+      endpoint: 'http://localhost:4318',
+      env: {},
+    });
+    expect(
+      decideTraceExport({
+        OTEL_SDK_DISABLED: 'true',
+        OTEL_EXPORTER_OTLP_ENDPOINT: 'http://j:4318',
+      }),
+    ).toEqual({ enabled: false, env: {} });
+  });
+});
+
+describe('inDependencyOrder', () => {
+  const items = [
+    { name: 'orders', dependsOn: ['inventory', 'nats'] },
+    { name: 'nats', dependsOn: [] },
+    { name: 'inventory', dependsOn: ['nats'] },
+    { name: 'cat', dependsOn: ['nats'] },
+  ];
+
+  it('runs each item after its prerequisites, the independent ones side by side', async () => {
+    const events: string[] = [];
+    await inDependencyOrder(
+      items,
+      (item) => item.dependsOn,
+      async (item) => {
+        events.push(`start ${item.name}`);
+        await new Promise((resolve) => setTimeout(resolve, 10));
+        events.push(`end ${item.name}`);
+      },
+    );
+    expect(events.slice(0, 2)).toEqual(['start nats', 'end nats']);
+    // inventory and cat start together, before either ends.
+    expect(events.slice(2, 4).sort()).toEqual(['start cat', 'start inventory']);
+    expect(events.indexOf('start orders')).toBeGreaterThan(events.indexOf('end inventory'));
+  });
+
+  it('starts nothing after a failure, and rejects with the first one', async () => {
+    const started: string[] = [];
+    const run = inDependencyOrder(
+      items,
+      (item) => item.dependsOn,
+      async (item) => {
+        started.push(item.name);
+        if (item.name === 'inventory') throw new Error('inventory failed');
+        if (item.name === 'cat') {
+          await new Promise((resolve) => setTimeout(resolve, 20));
+          throw new Error('cat failed later');
+        }
+      },
+    );
+    await expect(run).rejects.toThrow('inventory failed');
+    expect(started).not.toContain('orders');
+  });
+
+  it('reports a cycle instead of waiting forever', async () => {
+    const cycle = [
+      { name: 'a', dependsOn: ['b'] },
+      { name: 'b', dependsOn: ['a'] },
+    ];
+    await expect(
+      inDependencyOrder(
+        cycle,
+        (item) => item.dependsOn,
+        () => Promise.resolve(),
+      ),
+    ).rejects.toThrow('dependency cycle: a -> b -> a');
+  });
+});
+
+describe('reading /metrics', () => {
+  it('counts the gRPC calls a server answered and the failed ones, health checks left out', () => {
+    const page = [
+      '# HELP grpc_server_handled_total Total number of RPCs completed on the server.',
+      '# TYPE grpc_server_handled_total counter',
+      'grpc_server_handled_total{grpc_service="catmesh.orders.v1.OrderService",grpc_method="PlaceOrder",grpc_type="unary",grpc_code="OK"} 40',
+      'grpc_server_handled_total{grpc_service="catmesh.orders.v1.OrderService",grpc_method="PlaceOrder",grpc_type="unary",grpc_code="Unavailable"} 2',
+      'grpc_server_handled_total{grpc_service="grpc.health.v1.Health",grpc_method="Check",grpc_type="unary",grpc_code="OK"} 500',
+      'grpc_server_started_total{grpc_service="catmesh.orders.v1.OrderService",grpc_method="PlaceOrder",grpc_type="unary"} 43',
+    ].join('\n');
+    expect(serverCallCounts(page)).toEqual({ calls: 42, errors: 2 });
+  });
+});
+
+describe('log lines', () => {
+  const pino =
+    '{"level":"warn","time":"2026-11-26T11:38:36.653Z","service":"orders","instance":"orders","orderId":"0mw","reason":"unknown sku nope","err":{"type":"Error","message":"boom"},"msg":"order moved"}';
+
+  it("reads a service's JSON line and a nats-server text line", () => {
+    expect(parseLogLine(pino)).toMatchObject({
+      time: Date.parse('2026-11-26T11:38:36.653Z'),
+      level: 'warn',
+      msg: 'order moved',
+      fields: { orderId: '0mw', reason: 'unknown sku nope' },
+    });
+    const nats = parseLogLine('[4242] 2026/11/26 11:29:11.707081 [WRN] JetStream is slow');
+    expect(nats).toMatchObject({ level: 'warn', msg: 'JetStream is slow' });
+    expect(new Date(nats.time!).getMilliseconds()).toBe(707);
+    expect(parseLogLine('a stack trace line')).toEqual({ raw: 'a stack trace line' });
+  });
+
+  it('prints a line for people: time, level, instance, message, fields, an error by its message', () => {
+    const line = prettyLogLine(parseLogLine(pino), { name: 'orders', nameWidth: 8, colour: false });
+    expect(line).toMatch(
+      /^\d\d:\d\d:\d\d\.653 WARN {2}orders {4}order moved {2}orderId=0mw reason="unknown sku nope" err="Error: boom"$/,
+    );
+  });
+
+  it('reads the last lines of a long log from its end, whole lines only', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'catmesh-log-'));
+    try {
+      const file = join(dir, 'a.log');
+      const lines = Array.from({ length: 5000 }, (_, i) => `line ${i} ${'é'.repeat(i % 50)}`);
+      await writeFile(file, `${lines.join('\n')}\n`);
+      expect(await lastLines(file, 3)).toEqual(lines.slice(-3));
+      expect(await lastLines(file, 4000)).toEqual(lines.slice(-4000));
+      expect(await lastLines(join(dir, 'missing.log'), 3)).toEqual([]);
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
+  });
+});
+
+describe('catmesh logs', () => {
+  it('interleaves the logs by time and follows what is appended until Ctrl-C', async () => {
+    const stateDir = await mkdtemp(join(tmpdir(), 'catmesh-logs-'));
+    try {
+      await mkdir(join(stateDir, 'logs'));
+      const line = (time: string, msg: string) =>
+        `{"level":"info","time":"2026-11-26T11:00:0${time}.000Z","msg":"${msg}"}\n`;
+      await writeFile(join(stateDir, 'logs', 'a.log'), line('1', 'a1') + line('3', 'a3'));
+      await writeFile(join(stateDir, 'logs', 'bb.log'), line('2', 'b2'));
+      const interrupt = new AbortController();
+      const run = startCatmesh(['logs', '--follow', '--state-dir', stateDir], {
+        signal: interrupt.signal,
+      });
+      await until(() => run.stdout().includes('a3'));
+      await appendFile(join(stateDir, 'logs', 'bb.log'), line('4', 'b4'));
+      await until(() => run.stdout().includes('b4'));
+      interrupt.abort();
+      expect(await run.result).toMatchObject({ code: 0, stderr: '' });
+      expect(
+        run
+          .stdout()
+          .split('\n')
+          .map((text) => text.slice(0, 5) + text.slice(-5)),
+      ).toEqual(['a  | "a1"}', 'bb | "b2"}', 'a  | "a3"}', 'bb | "b4"}', '']);
+    } finally {
+      await rm(stateDir, { recursive: true, force: true });
+    }
+  });
+});
+
+describe('usage errors of the mesh commands', () => {
+  const cases: [string[], string][] = [
+    [['up', '--replicas', '4'], "--replicas: expected 3 or 5, got '4'"],
+    [['up', '--port-base', '80'], "--port-base: expected an integer 1024-63234, got '80'"],
+    [['up', 'now'], "unexpected argument 'now'"],
+    [['order', 'place', '--quantity', '2'], 'missing --sku'],
+    [
+      ['order', 'place', '--sku', 'kibble', '--quantity', 'two'],
+      "--quantity: expected an integer >= 1, got 'two'",
+    ],
+    [
+      ['order', 'list', '--state', 'lost'],
+      "--state: expected one of pending, reserved, fulfilled, rejected, failed, got 'lost'",
+    ],
+    [
+      ['order', 'list', '--orders-endpoint', 'nowhere'],
+      "--orders-endpoint: expected host:port, got 'nowhere'",
+    ],
+  ];
+  it.each(cases)('catmesh %j', async (args, message) => {
+    const run = await catmesh(args);
+    expect(run.code).toBe(2);
+    expect(run.stderr).toContain(`catmesh: ${message}`);
+  });
+});
