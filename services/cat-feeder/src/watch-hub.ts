@@ -49,9 +49,10 @@ export class WatchHub {
   publish(events: readonly ChangeEvent[]): void {
     if (events.length === 0) return;
     this.history.push(...events);
-    const excess = this.history.length - this.maxHistory;
-    if (excess > 0) {
-      this.history.splice(0, excess);
+    // Trimmed in chunks of a quarter of the limit, so a busy store does not shift the whole
+    // history on every write.
+    if (this.history.length > this.maxHistory * 1.25) {
+      this.history.splice(0, this.history.length - this.maxHistory);
       this.firstRevision = this.history[0]!.kv.modRevision;
     }
     for (const watcher of this.watchers) {

@@ -40,10 +40,10 @@ describe('WatchHub', () => {
   });
 
   it('reports revisions older than its history as compacted', () => {
-    const hub = new WatchHub(0, 2);
-    hub.publish([event('k', 1), event('k', 2), event('k', 3)]);
-    expect(() => collect(hub, '', 1)).toThrow(RevisionCompactedError);
-    expect(collect(hub, '', 2).seen).toEqual([2, 3]);
+    const hub = new WatchHub(0, 4);
+    hub.publish([1, 2, 3, 4, 5, 6].map((revision) => event('k', revision)));
+    expect(() => collect(hub, '', 2)).toThrow(RevisionCompactedError);
+    expect(collect(hub, '', 3).seen).toEqual([3, 4, 5, 6]);
     hub.reset(10);
     expect(() => collect(hub, '', 5)).toThrow(/history starts at revision 11/);
   });
