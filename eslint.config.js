@@ -12,7 +12,7 @@ export default tseslint.config(
     languageOptions: {
       parserOptions: {
         projectService: {
-          allowDefaultProject: ['eslint.config.js'],
+          allowDefaultProject: ['eslint.config.js', 'packages/cli/bin/catmesh.js'],
         },
         tsconfigRootDir: import.meta.dirname,
       },
