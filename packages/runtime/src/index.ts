@@ -63,6 +63,10 @@ export type {
   UnaryResponse,
 } from './grpc/call-unary.js';
 
+// The first and last lines of every main.ts.
+export { serveService, startServiceProcess } from './service/serve-service.js';
+export type { ServeServiceOptions, ServiceProcess } from './service/serve-service.js';
+
 // Graceful shutdown (ARCHITECTURE.md rule 7).
 export { installShutdownHandler } from './shutdown/install-shutdown-handler.js';
 export type {

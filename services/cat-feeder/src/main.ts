@@ -7,15 +7,10 @@ import { RaftStorage, StorageCorruptionError } from '@catmesh/raft/storage';
 import { GrpcRaftTransport, raftPeerServerOptions } from '@catmesh/raft/transport';
 import {
   connectNats,
-  createLogger,
-  createMetricsRegistry,
   GrpcServer,
-  installShutdownHandler,
   loadConfigOrExit,
-  standardShutdownSteps,
-  startMetricsHttpServer,
-  startTelemetry,
-  telemetryConfigOf,
+  serveService,
+  startServiceProcess,
   type NatsClient,
 } from '@catmesh/runtime';
 import { createAdminService } from './admin-service.js';
@@ -32,13 +27,8 @@ import { WatchHub } from './watch-hub.js';
 const config = loadConfigOrExit(catFeederConfigSchema(), process.env, {
   check: checkCatFeederConfig,
 });
-const logger = createLogger({
-  service: config.serviceName,
-  instance: config.instanceId,
-  level: config.logLevel,
-});
-const telemetry = startTelemetry(telemetryConfigOf(config));
-const registry = createMetricsRegistry();
+const base = startServiceProcess(config);
+const { logger, registry } = base;
 
 // Metrics exist before the replica (storage reports fsyncs while it opens); the gauges read
 // the replica once it is there.
@@ -162,38 +152,21 @@ server.addService(
   createAdminService({ replica, router, peers: adminPeers }),
 );
 
-const http = await startMetricsHttpServer({
-  host: config.grpcHost,
-  port: config.metricsPort,
-  registry,
-  isReady: () => server.isServing(),
-});
 live.replica = replica;
-installShutdownHandler({
-  graceMs: config.shutdownGraceMs,
-  logger,
-  steps: [
-    ...standardShutdownSteps({
-      // Raft stops before the drain: its peers' streams would otherwise hold the drain open,
-      // and a replica on its way out should not vote or lead any more.
-      beforeGrpcDrain: [{ name: 'raft: stop', run: () => replica.stop() }],
-      grpc: server,
-      grpcDrainMs: Math.floor(config.shutdownGraceMs / 2),
-      drainNats: async () => {
-        kvPeers.close();
-        adminPeers.close();
-        await nats?.drain();
-      },
-      telemetry,
-      logger,
-    }),
-    { name: 'http: close', run: () => http.close() },
-  ],
-});
-
-const { port } = await server.listen();
 replica.start();
-server.setServing();
+const { port } = await serveService({
+  ...base,
+  config,
+  server,
+  // Raft stops before the drain: its peers' streams would otherwise hold the drain open, and a
+  // replica on its way out should not vote or lead any more.
+  beforeGrpcDrain: [{ name: 'raft: stop', run: () => replica.stop() }],
+  drainNats: async () => {
+    kvPeers.close();
+    adminPeers.close();
+    await nats?.drain();
+  },
+});
 logger.info(
   { id: config.nodeId, port, peers: Object.fromEntries(config.peers), dataDir: config.dataDir },
   'cat-feeder replica serving',

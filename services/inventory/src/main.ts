@@ -3,33 +3,23 @@
 import { inventoryV1 } from '@catmesh/proto';
 import {
   connectNats,
-  createLogger,
-  createMetricsRegistry,
   GrpcServer,
-  installShutdownHandler,
+  JsonBucket,
   loadConfigOrExit,
-  standardShutdownSteps,
-  startMetricsHttpServer,
-  startTelemetry,
-  telemetryConfigOf,
+  serveService,
+  startServiceProcess,
 } from '@catmesh/runtime';
 import { inventoryConfigSchema } from './config.js';
 import { createInventoryMetrics } from './inventory-metrics.js';
 import { createInventoryService } from './inventory-service.js';
 import { InventoryStore } from './inventory-store.js';
-import { JsonBucket } from '@catmesh/runtime';
 import { seedStock } from './seed-stock.js';
 
 const INVENTORY_BUCKET = 'inventory';
 
 const config = loadConfigOrExit(inventoryConfigSchema(), process.env);
-const logger = createLogger({
-  service: config.serviceName,
-  instance: config.instanceId,
-  level: config.logLevel,
-});
-const telemetry = startTelemetry(telemetryConfigOf(config));
-const registry = createMetricsRegistry();
+const base = startServiceProcess(config);
+const { logger, registry } = base;
 const metrics = createInventoryMetrics(registry, logger);
 
 const nats = await connectNats({ servers: config.natsUrl, name: config.instanceId, logger });
@@ -46,31 +36,14 @@ const stockWatch = await metrics.watchStock(bucket);
 const server = new GrpcServer({ host: config.grpcHost, port: config.grpcPort, logger, registry });
 server.addService(inventoryV1.InventoryServiceService, createInventoryService(store));
 
-const http = await startMetricsHttpServer({
-  host: config.grpcHost,
-  port: config.metricsPort,
-  registry,
-  isReady: () => server.isServing(),
+const { port } = await serveService({
+  ...base,
+  config,
+  server,
+  drainNats: async () => {
+    await stockWatch.stop();
+    await store.idle();
+    await nats.drain();
+  },
 });
-installShutdownHandler({
-  graceMs: config.shutdownGraceMs,
-  logger,
-  steps: [
-    ...standardShutdownSteps({
-      grpc: server,
-      grpcDrainMs: Math.floor(config.shutdownGraceMs / 2),
-      drainNats: async () => {
-        await stockWatch.stop();
-        await store.idle();
-        await nats.drain();
-      },
-      telemetry,
-      logger,
-    }),
-    { name: 'http: close', run: () => http.close() },
-  ],
-});
-
-const { port } = await server.listen();
-server.setServing();
 logger.info({ port, bucket: INVENTORY_BUCKET }, 'inventory serving');

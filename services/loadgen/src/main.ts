@@ -3,15 +3,10 @@
 import { catfeederV1, inventoryV1, ordersV1 } from '@catmesh/proto';
 import {
   createClient,
-  createLogger,
-  createMetricsRegistry,
   GrpcServer,
-  installShutdownHandler,
   loadConfigOrExit,
-  standardShutdownSteps,
-  startMetricsHttpServer,
-  startTelemetry,
-  telemetryConfigOf,
+  serveService,
+  startServiceProcess,
 } from '@catmesh/runtime';
 import { loadgenConfigSchema } from './config.js';
 import { startLoad } from './load-runner.js';
@@ -19,13 +14,8 @@ import { SliRecorder } from './sli-recorder.js';
 import { summaryFields, summaryLine } from './summary-line.js';
 
 const config = loadConfigOrExit(loadgenConfigSchema(), process.env);
-const logger = createLogger({
-  service: config.serviceName,
-  instance: config.instanceId,
-  level: config.logLevel,
-});
-const telemetry = startTelemetry(telemetryConfigOf(config));
-const registry = createMetricsRegistry();
+const base = startServiceProcess(config);
+const { logger, registry } = base;
 const recorder = new SliRecorder(registry);
 
 // The clients retry what is safe to retry, as a real client would: the SLIs are what a
@@ -53,13 +43,6 @@ const inventory =
 
 // Health only: loadgen serves no API, but answers grpc.health.v1 like every catmesh process.
 const server = new GrpcServer({ host: config.grpcHost, port: config.grpcPort, logger, registry });
-const http = await startMetricsHttpServer({
-  host: config.grpcHost,
-  port: config.metricsPort,
-  registry,
-  isReady: () => server.isServing(),
-});
-
 const load = startLoad({
   orders,
   catFeeders,
@@ -84,32 +67,21 @@ const report = setInterval(() => {
   windowStart = now;
 }, config.reportEveryMs);
 
-installShutdownHandler({
-  graceMs: config.shutdownGraceMs,
-  logger,
-  steps: [
-    ...standardShutdownSteps({
-      beforeGrpcDrain: [
-        {
-          name: 'load: stop',
-          run: async () => {
-            clearInterval(report);
-            await load.stop();
-            for (const client of [orders, ...catFeeders, inventory]) client?.close();
-          },
-        },
-      ],
-      grpc: server,
-      grpcDrainMs: Math.floor(config.shutdownGraceMs / 2),
-      telemetry,
-      logger,
-    }),
-    { name: 'http: close', run: () => http.close() },
+const { port } = await serveService({
+  ...base,
+  config,
+  server,
+  beforeGrpcDrain: [
+    {
+      name: 'load: stop',
+      run: async () => {
+        clearInterval(report);
+        await load.stop();
+        for (const client of [orders, ...catFeeders, inventory]) client?.close();
+      },
+    },
   ],
 });
-
-const { port } = await server.listen();
-server.setServing();
 logger.info(
   {
     port,

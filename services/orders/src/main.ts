@@ -5,21 +5,16 @@ import { inventoryV1, ordersV1 } from '@catmesh/proto';
 import {
   connectNats,
   createClient,
-  createLogger,
-  createMetricsRegistry,
   GrpcServer,
-  installShutdownHandler,
+  JsonBucket,
   loadConfigOrExit,
-  standardShutdownSteps,
-  startMetricsHttpServer,
-  startTelemetry,
-  telemetryConfigOf,
+  serveService,
+  startServiceProcess,
 } from '@catmesh/runtime';
 import { CatFeederClient } from './cat-feeder-client.js';
 import { CatHunger } from './cat-hunger.js';
 import { ordersConfigSchema } from './config.js';
 import { startFulfilment } from './fulfilment-consumer.js';
-import { JsonBucket } from '@catmesh/runtime';
 import type { OrderDeps } from './order-deps.js';
 import { ensureOrdersStream } from './order-events.js';
 import { recoverOrders } from './order-recovery.js';
@@ -31,13 +26,8 @@ import { startPeriodic } from './periodic-task.js';
 const ORDERS_BUCKET = 'orders';
 
 const config = loadConfigOrExit(ordersConfigSchema(), process.env);
-const logger = createLogger({
-  service: config.serviceName,
-  instance: config.instanceId,
-  level: config.logLevel,
-});
-const telemetry = startTelemetry(telemetryConfigOf(config));
-const registry = createMetricsRegistry();
+const base = startServiceProcess(config);
+const { logger, registry } = base;
 
 const nats = await connectNats({ servers: config.natsUrl, name: config.instanceId, logger });
 const bucket = await JsonBucket.open(nats.connection, ORDERS_BUCKET, {
@@ -72,13 +62,6 @@ const deps: OrderDeps = {
 const server = new GrpcServer({ host: config.grpcHost, port: config.grpcPort, logger, registry });
 server.addService(ordersV1.OrderServiceService, createOrderService(deps));
 
-const http = await startMetricsHttpServer({
-  host: config.grpcHost,
-  port: config.metricsPort,
-  registry,
-  isReady: () => server.isServing(),
-});
-
 await startFulfilment(deps);
 const recovery = startPeriodic(
   'order recovery',
@@ -91,33 +74,22 @@ const recovery = startPeriodic(
 const hungerTimer =
   hunger && startPeriodic('cat hunger', config.hungerCheckMs, () => hunger.check(), logger);
 
-installShutdownHandler({
-  graceMs: config.shutdownGraceMs,
-  logger,
-  steps: [
-    ...standardShutdownSteps({
-      // Background work stops first: it would otherwise start calls while everything drains.
-      beforeGrpcDrain: [
-        { name: 'recovery: stop', run: () => recovery.stop() },
-        { name: 'hunger timer: stop', run: async () => await hungerTimer?.stop() },
-      ],
-      grpc: server,
-      grpcDrainMs: Math.floor(config.shutdownGraceMs / 2),
-      // Draining stops the fulfilment consumer first, so its last acks still go out.
-      drainNats: async () => {
-        await nats.drain();
-        inventory.close();
-        catFeeder?.close();
-      },
-      telemetry,
-      logger,
-    }),
-    { name: 'http: close', run: () => http.close() },
+const { port } = await serveService({
+  ...base,
+  config,
+  server,
+  // Background work stops first: it would otherwise start calls while everything drains.
+  beforeGrpcDrain: [
+    { name: 'recovery: stop', run: () => recovery.stop() },
+    { name: 'hunger timer: stop', run: async () => await hungerTimer?.stop() },
   ],
+  // Draining stops the fulfilment consumer first, so its last acks still go out.
+  drainNats: async () => {
+    await nats.drain();
+    inventory.close();
+    catFeeder?.close();
+  },
 });
-
-const { port } = await server.listen();
-server.setServing();
 logger.info(
   {
     port,
