@@ -12,6 +12,8 @@ export interface ReceivedSpan {
   readonly kind: number;
   readonly serviceName: string;
   readonly attributes: Readonly<Record<string, string | number | boolean>>;
+  /** How long the span lasted, in milliseconds. */
+  readonly durationMs: number;
 }
 
 /** A stand-in OTLP/HTTP collector for processes exporting with OTEL_EXPORTER_OTLP_PROTOCOL=http/json. */
@@ -42,6 +44,8 @@ interface OtlpSpan {
   parentSpanId?: string;
   name: string;
   kind: number;
+  startTimeUnixNano: string;
+  endTimeUnixNano: string;
   attributes?: OtlpKeyValue[];
 }
 interface OtlpExport {
@@ -100,6 +104,8 @@ function collect(payload: OtlpExport, into: ReceivedSpan[]): void {
           kind: span.kind,
           serviceName,
           attributes: attributesOf(span.attributes),
+          durationMs:
+            Number(BigInt(span.endTimeUnixNano) - BigInt(span.startTimeUnixNano)) / 1_000_000,
         });
       }
     }
