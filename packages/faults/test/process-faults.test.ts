@@ -43,6 +43,13 @@ function kernelState(pid: number): string | undefined {
   }
 }
 
+/** A stop or continue signal takes effect a moment after kill() returns (on another CPU). */
+function waitForKernelState(pid: number, stopped: boolean): Promise<true> {
+  return waitFor(stopped ? 'the kernel to stop it' : 'the kernel to run it', () =>
+    (kernelState(pid) === 'T') === stopped ? true : undefined,
+  );
+}
+
 describe.skipIf(unavailable !== undefined)('kill and pause of supervised processes', () => {
   let network: LocalNetwork;
   let processes: ProcessSupervisor;
@@ -125,14 +132,14 @@ describe.skipIf(unavailable !== undefined)('kill and pause of supervised process
     const { pid } = processes.status('n1');
     const handle = await injector.apply({ kind: 'pause', targets: ['n1'], durationMs: 60_000 });
     expect(processes.status('n1').state).toBe('paused');
-    expect(kernelState(pid!)).toBe('T');
+    await waitForKernelState(pid!, true);
     // The kernel still completes the handshake (backlog), but nobody reads: no echo comes back.
     expect(await echo(address('n1'), 1_000)).toBe('timeout');
     const waiting = echo(address('n1'), 30_000);
 
     await handle.revert();
     expect(processes.status('n1').state).toBe('running');
-    expect(kernelState(pid!)).not.toBe('T');
+    await waitForKernelState(pid!, false);
     // The request sent while it was frozen is answered once it runs again.
     expect(await waiting).toBe('ping');
   });
@@ -188,7 +195,7 @@ describe.skipIf(unavailable !== undefined)('a run that dies with faults applied'
       void exited.then(() => reject(new Error(`the run ended before applying faults: ${stderr}`)));
     });
     if (mode === 'signal') {
-      expect(kernelState(ready.pid)).toBe('T');
+      await waitForKernelState(ready.pid, true);
       expect(await network.exec('n2', 'nft', ['list', 'tables'])).toContain('table inet');
       child.kill('SIGTERM');
     }
