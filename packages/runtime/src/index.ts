@@ -63,6 +63,9 @@ export type {
   UnaryResponse,
 } from './grpc/call-unary.js';
 
+// Bounding work that cannot be cancelled.
+export { sleep, withDeadline } from './async/with-deadline.js';
+
 // The first and last lines of every main.ts.
 export { serveService, startServiceProcess } from './service/serve-service.js';
 export type { ServeServiceOptions, ServiceProcess } from './service/serve-service.js';

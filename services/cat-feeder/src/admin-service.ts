@@ -11,6 +11,7 @@ import {
 } from '@catmesh/runtime';
 import { deadlineOf, isForwarded } from './kv-service.js';
 import type { LeaderRouter } from './leader-router.js';
+import { memberList } from './member-list.js';
 import type { PeerClients } from './peer-clients.js';
 import type { Replica } from './replica.js';
 
@@ -31,20 +32,7 @@ export interface AdminServiceDeps {
 export function createAdminService(deps: AdminServiceDeps): Implementation {
   const { replica, router, peers } = deps;
 
-  const members = (): catfeederV1.Peer[] => {
-    const { confState } = replica.status();
-    const book = replica.addressBook();
-    return [
-      ...confState.voters.map((id) => ({ id, learner: false })),
-      ...confState.learners.map((id) => ({ id, learner: true })),
-    ].map(({ id, learner }) => ({
-      id,
-      address: book.get(id) ?? '',
-      learner,
-      lastContactMs: undefined,
-      matchIndex: undefined,
-    }));
-  };
+  const members = (): catfeederV1.Peer[] => memberList(replica.status(), replica.addressBook());
 
   /** Runs `local` on the leader, forwarding the same request there when it is elsewhere. */
   const onLeader = <T>(

@@ -8,19 +8,15 @@ import {
   callUnary,
   invalidArgument,
   RpcStatusError,
+  withDeadline,
   type ServiceImplementation,
 } from '@catmesh/runtime';
 import type { ApplyOutcome, ChangeEvent, KvStore } from './kv-store.js';
 import { FORWARDED_HEADER, type LeaderRouter } from './leader-router.js';
+import { memberList } from './member-list.js';
 import type { PeerClients } from './peer-clients.js';
 import type { Replica } from './replica.js';
-import {
-  checkKey,
-  checkRequestId,
-  checkValue,
-  readModeOf,
-  type ReadMode,
-} from './request-validation.js';
+import { checkKey, checkRequestId, checkValue, readModeOf } from './request-validation.js';
 import { RevisionCompactedError, type WatchHub } from './watch-hub.js';
 
 const { Role } = catfeederV1;
@@ -107,69 +103,60 @@ export function createKvService(deps: KvServiceDeps): Implementation {
     }
   };
 
-  /** Waits until a read in `mode` may be answered from this replica's state. */
-  const readBarrier = async (
-    mode: ReadMode,
-    call: { metadata: Metadata; getDeadline(): Date | number },
-  ): Promise<'local' | 'forward'> => {
-    if (mode === 'stale') return 'local';
+  /**
+   * Answers a read in the consistency it asks for: stale and linearizable reads from this
+   * replica once its state may serve them; lease reads on the leader, forwarded to it from
+   * elsewhere.
+   */
+  const read = async <T>(
+    call: {
+      request: { consistency: catfeederV1.Consistency };
+      metadata: Metadata;
+      getDeadline(): Date | number;
+    },
+    answer: () => T,
+    forward: (client: catfeederV1.CatFeederServiceClient, m: Metadata, ms: number) => Promise<T>,
+  ): Promise<T> => {
+    const mode = readModeOf(call.request.consistency);
     if (mode === 'linearizable') {
-      await withDeadline(replica.linearizableBarrier(), deadlineOf(call), replica);
-      return 'local';
+      await withReadDeadline(replica.linearizableBarrier(), deadlineOf(call), replica);
+    } else if (mode === 'lease' && replica.role === 'leader') {
+      await withReadDeadline(replica.leaseBarrier(), deadlineOf(call), replica);
+    } else if (mode === 'lease') {
+      return router.route({
+        deadline: deadlineOf(call),
+        forwarded: isForwarded(call.metadata),
+        local: async () => {
+          await replica.leaseBarrier();
+          return answer();
+        },
+        remote: (address, metadata, ms) => forward(peers.get(address), metadata, ms),
+      });
     }
-    if (replica.role === 'leader') {
-      await withDeadline(replica.leaseBarrier(), deadlineOf(call), replica);
-      return 'local';
-    }
-    return 'forward';
+    return answer();
   };
 
   return {
     get: async (call, callback) => {
-      const { key, consistency } = call.request;
-      checkKey(key);
-      const mode = readModeOf(consistency);
-      const where = await readBarrier(mode, call);
-      if (where === 'forward') {
-        callback(
-          null,
-          await router.route({
-            deadline: deadlineOf(call),
-            forwarded: isForwarded(call.metadata),
-            local: async () => {
-              await replica.leaseBarrier();
-              return { header: header(), kv: store.get(key) };
-            },
-            remote: (address, metadata, ms) =>
-              callUnary(peers.get(address), 'get', call.request, { metadata, deadlineMs: ms }),
-          }),
-        );
-        return;
-      }
-      callback(null, { header: header(), kv: store.get(key) });
+      checkKey(call.request.key);
+      const response = await read(
+        call,
+        () => ({ header: header(), kv: store.get(call.request.key) }),
+        (client, metadata, ms) =>
+          callUnary(client, 'get', call.request, { metadata, deadlineMs: ms }),
+      );
+      callback(null, response);
     },
 
     range: async (call, callback) => {
-      const { prefix, consistency, limit } = call.request;
-      const mode = readModeOf(consistency);
-      const where = await readBarrier(mode, call);
-      if (where === 'forward') {
-        callback(
-          null,
-          await router.route({
-            deadline: deadlineOf(call),
-            forwarded: isForwarded(call.metadata),
-            local: async () => {
-              await replica.leaseBarrier();
-              return { header: header(), ...store.range(prefix, limit) };
-            },
-            remote: (address, metadata, ms) =>
-              callUnary(peers.get(address), 'range', call.request, { metadata, deadlineMs: ms }),
-          }),
-        );
-        return;
-      }
-      callback(null, { header: header(), ...store.range(prefix, limit) });
+      const { prefix, limit } = call.request;
+      const response = await read(
+        call,
+        () => ({ header: header(), ...store.range(prefix, limit) }),
+        (client, metadata, ms) =>
+          callUnary(client, 'range', call.request, { metadata, deadlineMs: ms }),
+      );
+      callback(null, response);
     },
 
     put: async (call, callback) => {
@@ -242,21 +229,7 @@ export function createKvService(deps: KvServiceDeps): Implementation {
 
     status: (_call, callback) => {
       const raft = replica.status();
-      const addresses = replica.addressBook();
-      const progress = new Map(raft.progress.map((p) => [p.id, p]));
-      const members: catfeederV1.Peer[] = [
-        ...raft.confState.voters.map((id) => ({ id, learner: false })),
-        ...raft.confState.learners.map((id) => ({ id, learner: true })),
-      ].map(({ id, learner }) => {
-        const p = progress.get(id);
-        return {
-          id,
-          address: addresses.get(id) ?? '',
-          learner,
-          lastContactMs: p ? p.ticksSinceContact * deps.tickMs : undefined,
-          matchIndex: p?.match,
-        };
-      });
+      const members = memberList(raft, replica.addressBook(), deps.tickMs);
       callback(null, {
         id: raft.id,
         term: raft.term,
@@ -343,33 +316,13 @@ export function isForwarded(metadata: Metadata): boolean {
 }
 
 /** A read barrier that did not complete in time: no leader could confirm the read. */
-async function withDeadline(
-  work: Promise<void>,
-  deadline: number,
-  replica: Replica,
-): Promise<void> {
-  const ms = Math.min(deadline, Date.now() + 10_000) - Date.now();
-  let timer: NodeJS.Timeout | undefined;
-  const timeout = new Promise<never>((_, reject) => {
-    timer = setTimeout(
-      () => {
-        const leader = replica.leader;
-        reject(
-          new RpcStatusError(
-            status.UNAVAILABLE,
-            `replica ${replica.id} could not confirm the read with a leader within ${Math.max(0, ms)} ms${leader === 0 ? ' (no leader is known)' : ` (leader is ${leader})`}`,
-          ),
-        );
-      },
-      Math.max(0, ms),
+function withReadDeadline(work: Promise<void>, deadline: number, replica: Replica): Promise<void> {
+  const ms = Math.max(0, Math.min(deadline, Date.now() + 10_000) - Date.now());
+  return withDeadline(work, ms, () => {
+    const leader = replica.leader;
+    return new RpcStatusError(
+      status.UNAVAILABLE,
+      `replica ${replica.id} could not confirm the read with a leader within ${ms} ms${leader === 0 ? ' (no leader is known)' : ` (leader is ${leader})`}`,
     );
   });
-  try {
-    await Promise.race([work, timeout]);
-  } catch (error) {
-    if (error instanceof RpcStatusError) throw error;
-    throw new RpcStatusError(status.UNAVAILABLE, (error as Error).message);
-  } finally {
-    clearTimeout(timer);
-  }
 }

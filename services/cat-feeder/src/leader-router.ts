@@ -3,7 +3,7 @@
 // until its deadline. It never answers wrongly: when time runs out it says UNAVAILABLE, with the
 // leader it knows of, or DEADLINE_EXCEEDED when a write's outcome is unknown.
 import { Metadata, status, type ServiceError } from '@grpc/grpc-js';
-import { RpcStatusError } from '@catmesh/runtime';
+import { RpcStatusError, sleep, withDeadline } from '@catmesh/runtime';
 import { NotLeaderError, ProposalDroppedError } from './replica-errors.js';
 import type { Replica } from './replica.js';
 
@@ -39,7 +39,17 @@ export class LeaderRouter {
       const leader = this.replica.leader;
       if (this.replica.role === 'leader') {
         try {
-          return await withTimeout(options.local(remaining), remaining);
+          // A local write not finished by the deadline may still commit: its outcome is unknown,
+          // which is exactly what DEADLINE_EXCEEDED says.
+          return await withDeadline(
+            options.local(remaining),
+            remaining,
+            () =>
+              new RpcStatusError(
+                status.DEADLINE_EXCEEDED,
+                `not committed within ${remaining} ms; the outcome is unknown`,
+              ),
+          );
         } catch (error) {
           if (!(error instanceof NotLeaderError || error instanceof ProposalDroppedError))
             throw error;
@@ -73,37 +83,4 @@ export class LeaderRouter {
       `replica ${this.replica.id} cannot serve this now: ${hint}`,
     );
   }
-}
-
-/**
- * A local write or read that has not finished by the deadline: for a write the outcome is
- * unknown (it may still commit), which is exactly what DEADLINE_EXCEEDED says.
- */
-function withTimeout<T>(work: Promise<T>, ms: number): Promise<T> {
-  return new Promise<T>((resolve, reject) => {
-    const timer = setTimeout(
-      () =>
-        reject(
-          new RpcStatusError(
-            status.DEADLINE_EXCEEDED,
-            `not committed within ${ms} ms; the outcome is unknown`,
-          ),
-        ),
-      ms,
-    );
-    work.then(
-      (value) => {
-        clearTimeout(timer);
-        resolve(value);
-      },
-      (error: unknown) => {
-        clearTimeout(timer);
-        reject(error instanceof Error ? error : new Error(String(error)));
-      },
-    );
-  });
-}
-
-function sleep(ms: number): Promise<void> {
-  return new Promise((resolve) => setTimeout(resolve, ms));
 }

@@ -24,15 +24,18 @@ export function createReplicaMetrics(
   registry: Registry,
   progress: () => ReplicaProgress | undefined,
 ): ReplicaMetrics {
-  new Gauge({
-    name: 'catfeeder_raft_term',
-    help: 'Current Raft term of this replica.',
-    registers: [registry],
-    collect() {
-      const p = progress();
-      if (p) this.set(p.term);
-    },
-  });
+  /** A gauge read from the replica at scrape time (absent until the replica exists). */
+  const progressGauge = (name: string, help: string, read: (p: ReplicaProgress) => number) =>
+    new Gauge({
+      name,
+      help,
+      registers: [registry],
+      collect() {
+        const p = progress();
+        if (p) this.set(read(p));
+      },
+    });
+  progressGauge('catfeeder_raft_term', 'Current Raft term of this replica.', (p) => p.term);
   const role = new Gauge({
     name: 'catfeeder_raft_role',
     help: 'Raft role of this replica: 1 for the role it holds, 0 for the others.',
@@ -49,33 +52,19 @@ export function createReplicaMetrics(
     help: 'Times this replica saw the leader change (including to none).',
     registers: [registry],
   });
-  new Gauge({
-    name: 'catfeeder_raft_commit_index',
-    help: 'Highest log index known to be committed.',
-    registers: [registry],
-    collect() {
-      const p = progress();
-      if (p) this.set(p.commit);
-    },
-  });
-  new Gauge({
-    name: 'catfeeder_raft_applied_index',
-    help: 'Highest log index applied to the key/value state.',
-    registers: [registry],
-    collect() {
-      const p = progress();
-      if (p) this.set(p.applied);
-    },
-  });
-  new Gauge({
-    name: 'catfeeder_raft_apply_lag_entries',
-    help: 'Committed entries not yet applied.',
-    registers: [registry],
-    collect() {
-      const p = progress();
-      if (p) this.set(Math.max(0, p.commit - p.applied));
-    },
-  });
+  progressGauge(
+    'catfeeder_raft_commit_index',
+    'Highest log index known to be committed.',
+    (p) => p.commit,
+  );
+  progressGauge(
+    'catfeeder_raft_applied_index',
+    'Highest log index applied to the key/value state.',
+    (p) => p.applied,
+  );
+  progressGauge('catfeeder_raft_apply_lag_entries', 'Committed entries not yet applied.', (p) =>
+    Math.max(0, p.commit - p.applied),
+  );
   const proposals = new Counter({
     name: 'catfeeder_raft_proposals_total',
     help: 'Commands this replica proposed as leader.',

@@ -110,6 +110,7 @@ export class Replica {
     this.opts = options;
     this.node = options.node;
     const status = this.node.status();
+    this.id = status.id;
     this.appliedIndex = status.applied;
     this.snapshotIndex = status.firstIndex - 1;
     for (const [id, address] of this.addressBook()) {
@@ -118,9 +119,8 @@ export class Replica {
     options.transport.onReceive((messages) => this.receive(messages));
   }
 
-  get id(): number {
-    return this.node.status().id;
-  }
+  /** This replica's id (status() builds the whole progress table: too much for a getter). */
+  readonly id: number;
 
   get role(): Role {
     return this.node.role;

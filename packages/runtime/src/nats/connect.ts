@@ -8,7 +8,7 @@ import {
 } from 'nats';
 import type { Logger } from 'pino';
 import { watchConnection } from './connection-status.js';
-import { sleep } from './deadline.js';
+import { sleep } from '../async/with-deadline.js';
 import { drain } from './drain.js';
 import { NatsConnectError } from './errors.js';
 import { jetstreamPublish, type NatsJetStreamPublishOptions } from './jetstream-publish.js';

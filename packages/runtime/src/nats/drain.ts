@@ -1,4 +1,4 @@
-import { withDeadline } from './deadline.js';
+import { withDeadline } from '../async/with-deadline.js';
 import type { NatsKit } from './kit.js';
 
 /**

@@ -8,7 +8,7 @@ import {
   type JsMsg,
 } from 'nats';
 import { createOrUpdate } from './create-or-update.js';
-import { withDeadline } from './deadline.js';
+import { withDeadline } from '../async/with-deadline.js';
 import type { NatsKit } from './kit.js';
 import { recordFailure, startProcessSpan } from './messaging-spans.js';
 

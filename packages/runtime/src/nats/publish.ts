@@ -1,5 +1,5 @@
 import { context, trace } from '@opentelemetry/api';
-import { withDeadline } from './deadline.js';
+import { withDeadline } from '../async/with-deadline.js';
 import { NatsUnavailableError, asUnavailable, timeoutReason } from './errors.js';
 import type { NatsKit } from './kit.js';
 import { recordFailure, startPublishSpan } from './messaging-spans.js';

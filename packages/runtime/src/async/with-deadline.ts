@@ -1,6 +1,7 @@
 /**
  * Settles like `work`, unless `ms` pass first: then rejects with `onTimeout()`. `work` keeps
- * running (NATS offers no way to cancel a flush or a request), but its late result is ignored.
+ * running (NATS offers no way to cancel a flush or a request; a Raft proposal cannot be taken
+ * back), but its late result is ignored.
  */
 export async function withDeadline<T>(
   work: Promise<T>,
