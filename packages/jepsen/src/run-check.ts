@@ -44,6 +44,8 @@ import { Workload } from './workload/workload.js';
 export interface CheckIo {
   readonly stdout: { write(chunk: string): unknown };
   readonly stderr: { write(chunk: string): unknown };
+  /** The caller's environment: members' processes get its PATH (to find node, etcd, ip). */
+  readonly env: Readonly<Record<string, string | undefined>>;
   /** Stops the run; faults are reverted and the cluster removed before runCheck rejects. */
   readonly signal?: AbortSignal;
 }
@@ -76,8 +78,12 @@ export async function runCheck(input: CheckOptions, io: CheckIo): Promise<CheckR
   try {
     driver =
       options.target === 'cat-feeder'
-        ? catFeederDriver(options.catFeederMain)
-        : etcdDriver({ protoFile: options.etcdProto, binary: options.etcdBinary });
+        ? catFeederDriver(options.catFeederMain, io.env['PATH'])
+        : etcdDriver({
+            protoFile: options.etcdProto,
+            binary: options.etcdBinary,
+            path: io.env['PATH'],
+          });
   } catch (error) {
     return cannot((error as Error).message);
   }

@@ -25,6 +25,7 @@ export const checkCommand: Command = {
       const { exitCode } = await runCheck(options, {
         stdout: io.stdout,
         stderr: io.stderr,
+        env: io.env,
         ...(io.signal ? { signal: io.signal } : {}),
       });
       return exitCode;

@@ -13,6 +13,7 @@ export interface ProcessSpec {
   readonly args?: readonly string[];
   /** Start it inside this named network namespace (`ip netns exec`, which keeps the pid). */
   readonly netns?: string;
+  /** The environment of the process; this process's own when absent. */
   readonly env?: NodeJS.ProcessEnv;
   readonly cwd?: string;
   /** `capture` (default) keeps the tail of stdout and stderr for `output()`. */
@@ -185,7 +186,7 @@ export class ProcessSupervisor {
     const mode = spec.output ?? 'capture';
     const stdio = mode === 'capture' ? 'pipe' : mode;
     const child = spawn(file, argv, {
-      env: spec.env ?? process.env,
+      env: spec.env,
       cwd: spec.cwd,
       detached: true,
       stdio: ['ignore', stdio, stdio],

@@ -27,7 +27,11 @@ const consistencies: Record<ReadConsistency, catfeederV1.Consistency> = {
 /** Replica ids are 1..n in host order, so host i+1 is replica i+1. */
 const replicaId = (hosts: readonly LocalHost[], host: LocalHost): number => hosts.indexOf(host) + 1;
 
-export function catFeederDriver(main: string = defaultCatFeederMain): TargetDriver {
+/** `path` is the PATH the replicas' processes get. */
+export function catFeederDriver(
+  main: string = defaultCatFeederMain,
+  path: string | undefined = undefined,
+): TargetDriver {
   if (!existsSync(main)) {
     throw new Error(`${main} is missing: build cat-feeder first (npx tsc -b tsconfig.build.json)`);
   }
@@ -41,7 +45,7 @@ export function catFeederDriver(main: string = defaultCatFeederMain): TargetDriv
         args: ['--max-semi-space-size=8', main],
         netns: host.netns,
         env: {
-          PATH: process.env['PATH'],
+          PATH: path,
           CATMESH_NODE_ID: String(replicaId(hosts, host)),
           CATMESH_INSTANCE_ID: `cat-feeder-${host.name}`,
           CATMESH_PEERS: peers.join(','),

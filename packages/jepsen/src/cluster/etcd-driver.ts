@@ -74,6 +74,8 @@ export function defaultEtcdProto(): string | undefined {
 export interface EtcdDriverOptions {
   readonly protoFile?: string;
   readonly binary?: string;
+  /** The PATH the members' processes get. */
+  readonly path?: string | undefined;
 }
 
 export function etcdDriver(options: EtcdDriverOptions = {}): TargetDriver {
@@ -134,7 +136,7 @@ export function etcdDriver(options: EtcdDriverOptions = {}): TargetDriver {
           '--log-level=warn',
         ],
         netns: host.netns,
-        env: { PATH: process.env['PATH'] },
+        env: { PATH: options.path },
       };
     },
     connect(host) {

@@ -9,5 +9,5 @@ export function capturedIo(): CheckIo & { text(): string } {
       return true;
     },
   };
-  return { stdout: stream, stderr: stream, text: () => text };
+  return { stdout: stream, stderr: stream, env: process.env, text: () => text };
 }
