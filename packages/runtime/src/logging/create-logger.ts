@@ -12,7 +12,9 @@ export interface LoggerConfig {
  * JSON logs, one object per line: `service` and `instance` on every line, the level as a word,
  * an ISO time, and the `trace_id`/`span_id` of the span active when the line is written, so a
  * log line can be found from its trace in Jaeger and the other way round.
- * Writes synchronously to stdout unless given a destination, so nothing is lost at exit.
+ * Writes synchronously to stdout unless given a destination, so nothing is lost at exit and
+ * lines keep their order: pino's default stream writes asynchronously, and a write still in
+ * flight at process.exit can land after the lines flushed at exit.
  */
 export function createLogger(config: LoggerConfig, destination?: DestinationStream): Logger {
   const options = {
@@ -22,7 +24,7 @@ export function createLogger(config: LoggerConfig, destination?: DestinationStre
     formatters: { level: (label: string) => ({ level: label }) },
     mixin: activeSpanFields,
   };
-  return destination ? pino(options, destination) : pino(options);
+  return pino(options, destination ?? pino.destination({ dest: 1, sync: true }));
 }
 
 function activeSpanFields(): Record<string, string> {
