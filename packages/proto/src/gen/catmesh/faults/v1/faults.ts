@@ -23,12 +23,14 @@ export const protobufPackage = "catmesh.faults.v1";
 
 export const protobufFileName = "catmesh/faults/v1/faults.proto";
 
-/** Direction says which traffic a fault affects, seen from the target. */
+/** Which traffic a fault affects, seen from the process that holds it. */
 export enum Direction {
   /** DIRECTION_UNSPECIFIED - Unspecified means both. */
   DIRECTION_UNSPECIFIED = 0,
   DIRECTION_BOTH = 1,
+  /** DIRECTION_INBOUND - Calls and messages arriving at this process (served calls, delivered messages). */
   DIRECTION_INBOUND = 2,
+  /** DIRECTION_OUTBOUND - Calls and messages leaving this process (client calls, published messages). */
   DIRECTION_OUTBOUND = 3,
   UNRECOGNIZED = -1,
 }
@@ -70,36 +72,190 @@ export function directionToJSON(object: Direction): string {
   }
 }
 
-/** Partition drops all traffic to and from the listed peers. */
-export interface Partition {
-  peers: string[];
-  direction: Direction;
+/** Which of the process's transports a fault acts on. */
+export enum Transport {
+  /** TRANSPORT_UNSPECIFIED - Unspecified: never valid in a list; an empty list means every transport. */
+  TRANSPORT_UNSPECIFIED = 0,
+  TRANSPORT_GRPC = 1,
+  TRANSPORT_NATS = 2,
+  TRANSPORT_RAFT = 3,
+  UNRECOGNIZED = -1,
 }
 
-/** Latency delays traffic to the listed peers (all peers when empty). */
+export function transportFromJSON(object: any): Transport {
+  switch (object) {
+    case 0:
+    case "TRANSPORT_UNSPECIFIED":
+      return Transport.TRANSPORT_UNSPECIFIED;
+    case 1:
+    case "TRANSPORT_GRPC":
+      return Transport.TRANSPORT_GRPC;
+    case 2:
+    case "TRANSPORT_NATS":
+      return Transport.TRANSPORT_NATS;
+    case 3:
+    case "TRANSPORT_RAFT":
+      return Transport.TRANSPORT_RAFT;
+    case -1:
+    case "UNRECOGNIZED":
+    default:
+      return Transport.UNRECOGNIZED;
+  }
+}
+
+export function transportToJSON(object: Transport): string {
+  switch (object) {
+    case Transport.TRANSPORT_UNSPECIFIED:
+      return "TRANSPORT_UNSPECIFIED";
+    case Transport.TRANSPORT_GRPC:
+      return "TRANSPORT_GRPC";
+    case Transport.TRANSPORT_NATS:
+      return "TRANSPORT_NATS";
+    case Transport.TRANSPORT_RAFT:
+      return "TRANSPORT_RAFT";
+    case Transport.UNRECOGNIZED:
+    default:
+      return "UNRECOGNIZED";
+  }
+}
+
+/** The shape of a latency fault's jitter. */
+export enum Distribution {
+  /** DISTRIBUTION_UNSPECIFIED - Unspecified means uniform. */
+  DISTRIBUTION_UNSPECIFIED = 0,
+  /** DISTRIBUTION_UNIFORM - delay ± jitter, every value equally likely. */
+  DISTRIBUTION_UNIFORM = 1,
+  /** DISTRIBUTION_NORMAL - delay + jitter × N(0, 1), clamped at 0. */
+  DISTRIBUTION_NORMAL = 2,
+  /** DISTRIBUTION_PARETO - delay + a Pareto tail whose mean excess is jitter: most calls near delay, a few far slower. */
+  DISTRIBUTION_PARETO = 3,
+  UNRECOGNIZED = -1,
+}
+
+export function distributionFromJSON(object: any): Distribution {
+  switch (object) {
+    case 0:
+    case "DISTRIBUTION_UNSPECIFIED":
+      return Distribution.DISTRIBUTION_UNSPECIFIED;
+    case 1:
+    case "DISTRIBUTION_UNIFORM":
+      return Distribution.DISTRIBUTION_UNIFORM;
+    case 2:
+    case "DISTRIBUTION_NORMAL":
+      return Distribution.DISTRIBUTION_NORMAL;
+    case 3:
+    case "DISTRIBUTION_PARETO":
+      return Distribution.DISTRIBUTION_PARETO;
+    case -1:
+    case "UNRECOGNIZED":
+    default:
+      return Distribution.UNRECOGNIZED;
+  }
+}
+
+export function distributionToJSON(object: Distribution): string {
+  switch (object) {
+    case Distribution.DISTRIBUTION_UNSPECIFIED:
+      return "DISTRIBUTION_UNSPECIFIED";
+    case Distribution.DISTRIBUTION_UNIFORM:
+      return "DISTRIBUTION_UNIFORM";
+    case Distribution.DISTRIBUTION_NORMAL:
+      return "DISTRIBUTION_NORMAL";
+    case Distribution.DISTRIBUTION_PARETO:
+      return "DISTRIBUTION_PARETO";
+    case Distribution.UNRECOGNIZED:
+    default:
+      return "UNRECOGNIZED";
+  }
+}
+
+/**
+ * Who is at the other end of a call or message. A process sends its own identity in the
+ * `catmesh-caller` gRPC metadata entry and NATS message header
+ * (`service=orders;instance=orders-1;raft=0`).
+ */
+export interface PeerIdentity {
+  /** The service: cat-feeder, orders, inventory, loadgen, nats, chaos, dashboard. */
+  service: string;
+  /** The instance (pod) name: cat-feeder-2, orders. */
+  instance: string;
+  /** The Raft id of a cat-feeder replica; 0 for everything else. */
+  raftId: number;
+}
+
+/**
+ * Matches a peer. Empty fields match anything; a selector with every field empty matches every
+ * peer, including one whose identity is unknown (a caller that sent no header).
+ */
+export interface PeerSelector {
+  service: string;
+  instance: string;
+  raftId: number;
+}
+
+/**
+ * Every matching call or message is dropped, silently: the caller sees its own deadline.
+ * A partition between two groups is one of these on each side, naming the other group.
+ */
+export interface Partition {
+}
+
+/** Delays every matching call or message. */
 export interface Latency {
-  peers: string[];
   delayMs: number;
   jitterMs: number;
-  direction: Direction;
+  distribution: Distribution;
 }
 
-/** Loss drops each message to the listed peers (all when empty) with a probability. */
+/** Drops each matching call or message with a probability, silently. */
 export interface Loss {
-  peers: string[];
   /** In (0, 1]. */
   probability: number;
-  direction: Direction;
+}
+
+/** Fails each matching call at once with UNAVAILABLE (a NATS publish rejects), with a probability. */
+export interface Reject {
+  /** In (0, 1]; 0 (unset) means 1. */
+  probability: number;
+}
+
+/**
+ * Limits the bytes per second of matching calls and messages (a token bucket over the message
+ * sizes); what exceeds the rate waits its turn.
+ */
+export interface Bandwidth {
+  bytesPerSecond: number;
+}
+
+/**
+ * Blocks the process's event loop for pause_ms, like a stop-the-world garbage collection; again
+ * every every_ms until the fault expires when every_ms is set. Peers and direction do not apply.
+ */
+export interface Pause {
+  pauseMs: number;
+  everyMs: number;
 }
 
 export interface Fault {
+  /** Chosen by the driver; unique among the process's faults. */
   id: string;
   kind:
     | { $case: "partition"; value: Partition }
     | { $case: "latency"; value: Latency }
     | { $case: "loss"; value: Loss }
+    | { $case: "reject"; value: Reject }
+    | { $case: "bandwidth"; value: Bandwidth }
+    | { $case: "pause"; value: Pause }
     | undefined;
+  /** Absolute expiry (Unix epoch milliseconds), enforced by the process holding the fault. */
   expiresAtUnixMs: number;
+  /** The peers whose traffic is affected; empty means every peer. */
+  peers: PeerSelector[];
+  direction: Direction;
+  /** The transports affected; empty means every transport. */
+  transports: Transport[];
+  /** The experiment that applied it, for listings, span events and RevertAll. */
+  experiment: string;
 }
 
 export interface ApplyFaultRequest {
@@ -119,25 +275,255 @@ export interface RevertFaultResponse {
   reverted: boolean;
 }
 
+export interface RevertAllRequest {
+  /** Only this experiment's faults when set. */
+  experiment: string;
+}
+
+export interface RevertAllResponse {
+  /** The ids of the faults reverted. */
+  ids: string[];
+}
+
 export interface ListFaultsRequest {
 }
 
-export interface ListFaultsResponse {
-  faults: Fault[];
+export interface ActiveFault {
+  fault:
+    | Fault
+    | undefined;
+  /** When it was applied (Unix epoch milliseconds). */
+  appliedAtUnixMs: number;
+  /** Calls and messages the fault has acted on so far. */
+  injections: number;
 }
 
+export interface ListFaultsResponse {
+  faults: ActiveFault[];
+  /** Who this process is (what a selector of another process would match it by). */
+  self:
+    | PeerIdentity
+    | undefined;
+  /** This process's clock (Unix epoch milliseconds), so a driver can see skew against expiries. */
+  nowUnixMs: number;
+}
+
+function createBasePeerIdentity(): PeerIdentity {
+  return { service: "", instance: "", raftId: 0 };
+}
+
+export const PeerIdentity: MessageFns<PeerIdentity> = {
+  encode(message: PeerIdentity, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.service !== "") {
+      writer.uint32(10).string(message.service);
+    }
+    if (message.instance !== "") {
+      writer.uint32(18).string(message.instance);
+    }
+    if (message.raftId !== 0) {
+      writer.uint32(24).uint64(message.raftId);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): PeerIdentity {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBasePeerIdentity();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.service = reader.string();
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.instance = reader.string();
+            continue;
+          }
+          case 3: {
+            if (tag !== 24) {
+              break;
+            }
+
+            message.raftId = longToNumber(reader.uint64());
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): PeerIdentity {
+    return {
+      service: isSet(object.service) ? globalThis.String(object.service) : "",
+      instance: isSet(object.instance) ? globalThis.String(object.instance) : "",
+      raftId: isSet(object.raftId)
+        ? globalThis.Number(object.raftId)
+        : isSet(object.raft_id)
+        ? globalThis.Number(object.raft_id)
+        : 0,
+    };
+  },
+
+  toJSON(message: PeerIdentity): unknown {
+    const obj: any = {};
+    if (message.service !== "") {
+      obj.service = message.service;
+    }
+    if (message.instance !== "") {
+      obj.instance = message.instance;
+    }
+    if (message.raftId !== 0) {
+      obj.raftId = Math.round(message.raftId);
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<PeerIdentity>, I>>(base?: I): PeerIdentity {
+    return PeerIdentity.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<PeerIdentity>, I>>(object: I): PeerIdentity {
+    const message = createBasePeerIdentity();
+    message.service = object.service ?? "";
+    message.instance = object.instance ?? "";
+    message.raftId = object.raftId ?? 0;
+    return message;
+  },
+};
+
+function createBasePeerSelector(): PeerSelector {
+  return { service: "", instance: "", raftId: 0 };
+}
+
+export const PeerSelector: MessageFns<PeerSelector> = {
+  encode(message: PeerSelector, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.service !== "") {
+      writer.uint32(10).string(message.service);
+    }
+    if (message.instance !== "") {
+      writer.uint32(18).string(message.instance);
+    }
+    if (message.raftId !== 0) {
+      writer.uint32(24).uint64(message.raftId);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): PeerSelector {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBasePeerSelector();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.service = reader.string();
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.instance = reader.string();
+            continue;
+          }
+          case 3: {
+            if (tag !== 24) {
+              break;
+            }
+
+            message.raftId = longToNumber(reader.uint64());
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): PeerSelector {
+    return {
+      service: isSet(object.service) ? globalThis.String(object.service) : "",
+      instance: isSet(object.instance) ? globalThis.String(object.instance) : "",
+      raftId: isSet(object.raftId)
+        ? globalThis.Number(object.raftId)
+        : isSet(object.raft_id)
+        ? globalThis.Number(object.raft_id)
+        : 0,
+    };
+  },
+
+  toJSON(message: PeerSelector): unknown {
+    const obj: any = {};
+    if (message.service !== "") {
+      obj.service = message.service;
+    }
+    if (message.instance !== "") {
+      obj.instance = message.instance;
+    }
+    if (message.raftId !== 0) {
+      obj.raftId = Math.round(message.raftId);
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<PeerSelector>, I>>(base?: I): PeerSelector {
+    return PeerSelector.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<PeerSelector>, I>>(object: I): PeerSelector {
+    const message = createBasePeerSelector();
+    message.service = object.service ?? "";
+    message.instance = object.instance ?? "";
+    message.raftId = object.raftId ?? 0;
+    return message;
+  },
+};
+
 function createBasePartition(): Partition {
-  return { peers: [], direction: 0 };
+  return {};
 }
 
 export const Partition: MessageFns<Partition> = {
-  encode(message: Partition, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
-    for (const v of message.peers) {
-      writer.uint32(10).string(v!);
-    }
-    if (message.direction !== 0) {
-      writer.uint32(16).int32(message.direction);
-    }
+  encode(_: Partition, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
     return writer;
   },
 
@@ -154,22 +540,6 @@ export const Partition: MessageFns<Partition> = {
       while (reader.pos < end) {
         const tag = reader.uint32();
         switch (tag >>> 3) {
-          case 1: {
-            if (tag !== 10) {
-              break;
-            }
-
-            message.peers.push(reader.string());
-            continue;
-          }
-          case 2: {
-            if (tag !== 16) {
-              break;
-            }
-
-            message.direction = reader.int32() as any;
-            continue;
-          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -182,52 +552,38 @@ export const Partition: MessageFns<Partition> = {
     }
   },
 
-  fromJSON(object: any): Partition {
-    return {
-      peers: globalThis.Array.isArray(object?.peers) ? object.peers.map((e: any) => globalThis.String(e)) : [],
-      direction: isSet(object.direction) ? directionFromJSON(object.direction) : 0,
-    };
+  fromJSON(_: any): Partition {
+    return {};
   },
 
-  toJSON(message: Partition): unknown {
+  toJSON(_: Partition): unknown {
     const obj: any = {};
-    if (message.peers?.length) {
-      obj.peers = message.peers;
-    }
-    if (message.direction !== 0) {
-      obj.direction = directionToJSON(message.direction);
-    }
     return obj;
   },
 
   create<I extends Exact<DeepPartial<Partition>, I>>(base?: I): Partition {
     return Partition.fromPartial(base ?? ({} as any));
   },
-  fromPartial<I extends Exact<DeepPartial<Partition>, I>>(object: I): Partition {
+  fromPartial<I extends Exact<DeepPartial<Partition>, I>>(_: I): Partition {
     const message = createBasePartition();
-    message.peers = object.peers?.map((e) => e) || [];
-    message.direction = object.direction ?? 0;
     return message;
   },
 };
 
 function createBaseLatency(): Latency {
-  return { peers: [], delayMs: 0, jitterMs: 0, direction: 0 };
+  return { delayMs: 0, jitterMs: 0, distribution: 0 };
 }
 
 export const Latency: MessageFns<Latency> = {
   encode(message: Latency, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
-    for (const v of message.peers) {
-      writer.uint32(10).string(v!);
-    }
     if (message.delayMs !== 0) {
-      writer.uint32(16).uint32(message.delayMs);
+      writer.uint32(8).uint32(message.delayMs);
     }
     if (message.jitterMs !== 0) {
-      writer.uint32(24).uint32(message.jitterMs);
+      writer.uint32(16).uint32(message.jitterMs);
     }
-    if (message.direction !== 0) {
-      writer.uint32(32).int32(message.direction);
+    if (message.distribution !== 0) {
+      writer.uint32(24).int32(message.distribution);
     }
     return writer;
   },
@@ -246,11 +602,11 @@ export const Latency: MessageFns<Latency> = {
         const tag = reader.uint32();
         switch (tag >>> 3) {
           case 1: {
-            if (tag !== 10) {
+            if (tag !== 8) {
               break;
             }
 
-            message.peers.push(reader.string());
+            message.delayMs = reader.uint32();
             continue;
           }
           case 2: {
@@ -258,7 +614,7 @@ export const Latency: MessageFns<Latency> = {
               break;
             }
 
-            message.delayMs = reader.uint32();
+            message.jitterMs = reader.uint32();
             continue;
           }
           case 3: {
@@ -266,15 +622,7 @@ export const Latency: MessageFns<Latency> = {
               break;
             }
 
-            message.jitterMs = reader.uint32();
-            continue;
-          }
-          case 4: {
-            if (tag !== 32) {
-              break;
-            }
-
-            message.direction = reader.int32() as any;
+            message.distribution = reader.int32() as any;
             continue;
           }
         }
@@ -291,7 +639,6 @@ export const Latency: MessageFns<Latency> = {
 
   fromJSON(object: any): Latency {
     return {
-      peers: globalThis.Array.isArray(object?.peers) ? object.peers.map((e: any) => globalThis.String(e)) : [],
       delayMs: isSet(object.delayMs)
         ? globalThis.Number(object.delayMs)
         : isSet(object.delay_ms)
@@ -302,23 +649,20 @@ export const Latency: MessageFns<Latency> = {
         : isSet(object.jitter_ms)
         ? globalThis.Number(object.jitter_ms)
         : 0,
-      direction: isSet(object.direction) ? directionFromJSON(object.direction) : 0,
+      distribution: isSet(object.distribution) ? distributionFromJSON(object.distribution) : 0,
     };
   },
 
   toJSON(message: Latency): unknown {
     const obj: any = {};
-    if (message.peers?.length) {
-      obj.peers = message.peers;
-    }
     if (message.delayMs !== 0) {
       obj.delayMs = Math.round(message.delayMs);
     }
     if (message.jitterMs !== 0) {
       obj.jitterMs = Math.round(message.jitterMs);
     }
-    if (message.direction !== 0) {
-      obj.direction = directionToJSON(message.direction);
+    if (message.distribution !== 0) {
+      obj.distribution = distributionToJSON(message.distribution);
     }
     return obj;
   },
@@ -328,28 +672,21 @@ export const Latency: MessageFns<Latency> = {
   },
   fromPartial<I extends Exact<DeepPartial<Latency>, I>>(object: I): Latency {
     const message = createBaseLatency();
-    message.peers = object.peers?.map((e) => e) || [];
     message.delayMs = object.delayMs ?? 0;
     message.jitterMs = object.jitterMs ?? 0;
-    message.direction = object.direction ?? 0;
+    message.distribution = object.distribution ?? 0;
     return message;
   },
 };
 
 function createBaseLoss(): Loss {
-  return { peers: [], probability: 0, direction: 0 };
+  return { probability: 0 };
 }
 
 export const Loss: MessageFns<Loss> = {
   encode(message: Loss, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
-    for (const v of message.peers) {
-      writer.uint32(10).string(v!);
-    }
     if (message.probability !== 0) {
-      writer.uint32(17).double(message.probability);
-    }
-    if (message.direction !== 0) {
-      writer.uint32(24).int32(message.direction);
+      writer.uint32(9).double(message.probability);
     }
     return writer;
   },
@@ -368,27 +705,11 @@ export const Loss: MessageFns<Loss> = {
         const tag = reader.uint32();
         switch (tag >>> 3) {
           case 1: {
-            if (tag !== 10) {
-              break;
-            }
-
-            message.peers.push(reader.string());
-            continue;
-          }
-          case 2: {
-            if (tag !== 17) {
+            if (tag !== 9) {
               break;
             }
 
             message.probability = reader.double();
-            continue;
-          }
-          case 3: {
-            if (tag !== 24) {
-              break;
-            }
-
-            message.direction = reader.int32() as any;
             continue;
           }
         }
@@ -404,23 +725,13 @@ export const Loss: MessageFns<Loss> = {
   },
 
   fromJSON(object: any): Loss {
-    return {
-      peers: globalThis.Array.isArray(object?.peers) ? object.peers.map((e: any) => globalThis.String(e)) : [],
-      probability: isSet(object.probability) ? globalThis.Number(object.probability) : 0,
-      direction: isSet(object.direction) ? directionFromJSON(object.direction) : 0,
-    };
+    return { probability: isSet(object.probability) ? globalThis.Number(object.probability) : 0 };
   },
 
   toJSON(message: Loss): unknown {
     const obj: any = {};
-    if (message.peers?.length) {
-      obj.peers = message.peers;
-    }
     if (message.probability !== 0) {
       obj.probability = floatToJson(message.probability);
-    }
-    if (message.direction !== 0) {
-      obj.direction = directionToJSON(message.direction);
     }
     return obj;
   },
@@ -430,15 +741,246 @@ export const Loss: MessageFns<Loss> = {
   },
   fromPartial<I extends Exact<DeepPartial<Loss>, I>>(object: I): Loss {
     const message = createBaseLoss();
-    message.peers = object.peers?.map((e) => e) || [];
     message.probability = object.probability ?? 0;
-    message.direction = object.direction ?? 0;
+    return message;
+  },
+};
+
+function createBaseReject(): Reject {
+  return { probability: 0 };
+}
+
+export const Reject: MessageFns<Reject> = {
+  encode(message: Reject, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.probability !== 0) {
+      writer.uint32(9).double(message.probability);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): Reject {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseReject();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 9) {
+              break;
+            }
+
+            message.probability = reader.double();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): Reject {
+    return { probability: isSet(object.probability) ? globalThis.Number(object.probability) : 0 };
+  },
+
+  toJSON(message: Reject): unknown {
+    const obj: any = {};
+    if (message.probability !== 0) {
+      obj.probability = floatToJson(message.probability);
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<Reject>, I>>(base?: I): Reject {
+    return Reject.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<Reject>, I>>(object: I): Reject {
+    const message = createBaseReject();
+    message.probability = object.probability ?? 0;
+    return message;
+  },
+};
+
+function createBaseBandwidth(): Bandwidth {
+  return { bytesPerSecond: 0 };
+}
+
+export const Bandwidth: MessageFns<Bandwidth> = {
+  encode(message: Bandwidth, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.bytesPerSecond !== 0) {
+      writer.uint32(8).uint64(message.bytesPerSecond);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): Bandwidth {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseBandwidth();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 8) {
+              break;
+            }
+
+            message.bytesPerSecond = longToNumber(reader.uint64());
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): Bandwidth {
+    return {
+      bytesPerSecond: isSet(object.bytesPerSecond)
+        ? globalThis.Number(object.bytesPerSecond)
+        : isSet(object.bytes_per_second)
+        ? globalThis.Number(object.bytes_per_second)
+        : 0,
+    };
+  },
+
+  toJSON(message: Bandwidth): unknown {
+    const obj: any = {};
+    if (message.bytesPerSecond !== 0) {
+      obj.bytesPerSecond = Math.round(message.bytesPerSecond);
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<Bandwidth>, I>>(base?: I): Bandwidth {
+    return Bandwidth.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<Bandwidth>, I>>(object: I): Bandwidth {
+    const message = createBaseBandwidth();
+    message.bytesPerSecond = object.bytesPerSecond ?? 0;
+    return message;
+  },
+};
+
+function createBasePause(): Pause {
+  return { pauseMs: 0, everyMs: 0 };
+}
+
+export const Pause: MessageFns<Pause> = {
+  encode(message: Pause, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.pauseMs !== 0) {
+      writer.uint32(8).uint32(message.pauseMs);
+    }
+    if (message.everyMs !== 0) {
+      writer.uint32(16).uint32(message.everyMs);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): Pause {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBasePause();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 8) {
+              break;
+            }
+
+            message.pauseMs = reader.uint32();
+            continue;
+          }
+          case 2: {
+            if (tag !== 16) {
+              break;
+            }
+
+            message.everyMs = reader.uint32();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): Pause {
+    return {
+      pauseMs: isSet(object.pauseMs)
+        ? globalThis.Number(object.pauseMs)
+        : isSet(object.pause_ms)
+        ? globalThis.Number(object.pause_ms)
+        : 0,
+      everyMs: isSet(object.everyMs)
+        ? globalThis.Number(object.everyMs)
+        : isSet(object.every_ms)
+        ? globalThis.Number(object.every_ms)
+        : 0,
+    };
+  },
+
+  toJSON(message: Pause): unknown {
+    const obj: any = {};
+    if (message.pauseMs !== 0) {
+      obj.pauseMs = Math.round(message.pauseMs);
+    }
+    if (message.everyMs !== 0) {
+      obj.everyMs = Math.round(message.everyMs);
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<Pause>, I>>(base?: I): Pause {
+    return Pause.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<Pause>, I>>(object: I): Pause {
+    const message = createBasePause();
+    message.pauseMs = object.pauseMs ?? 0;
+    message.everyMs = object.everyMs ?? 0;
     return message;
   },
 };
 
 function createBaseFault(): Fault {
-  return { id: "", kind: undefined, expiresAtUnixMs: 0 };
+  return { id: "", kind: undefined, expiresAtUnixMs: 0, peers: [], direction: 0, transports: [], experiment: "" };
 }
 
 export const Fault: MessageFns<Fault> = {
@@ -456,9 +998,34 @@ export const Fault: MessageFns<Fault> = {
       case "loss":
         Loss.encode(message.kind.value, writer.uint32(34).fork()).join();
         break;
+      case "reject":
+        Reject.encode(message.kind.value, writer.uint32(42).fork()).join();
+        break;
+      case "bandwidth":
+        Bandwidth.encode(message.kind.value, writer.uint32(50).fork()).join();
+        break;
+      case "pause":
+        Pause.encode(message.kind.value, writer.uint32(58).fork()).join();
+        break;
     }
     if (message.expiresAtUnixMs !== 0) {
-      writer.uint32(40).int64(message.expiresAtUnixMs);
+      writer.uint32(64).int64(message.expiresAtUnixMs);
+    }
+    for (const v of message.peers) {
+      PeerSelector.encode(v!, writer.uint32(74).fork()).join();
+    }
+    if (message.direction !== 0) {
+      writer.uint32(80).int32(message.direction);
+    }
+    if (message.transports.length !== 0) {
+      writer.uint32(90).fork();
+      for (const v of message.transports) {
+        writer.int32(v);
+      }
+      writer.join();
+    }
+    if (message.experiment !== "") {
+      writer.uint32(98).string(message.experiment);
     }
     return writer;
   },
@@ -509,11 +1076,77 @@ export const Fault: MessageFns<Fault> = {
             continue;
           }
           case 5: {
-            if (tag !== 40) {
+            if (tag !== 42) {
+              break;
+            }
+
+            message.kind = { $case: "reject", value: Reject.decode(reader, reader.uint32()) };
+            continue;
+          }
+          case 6: {
+            if (tag !== 50) {
+              break;
+            }
+
+            message.kind = { $case: "bandwidth", value: Bandwidth.decode(reader, reader.uint32()) };
+            continue;
+          }
+          case 7: {
+            if (tag !== 58) {
+              break;
+            }
+
+            message.kind = { $case: "pause", value: Pause.decode(reader, reader.uint32()) };
+            continue;
+          }
+          case 8: {
+            if (tag !== 64) {
               break;
             }
 
             message.expiresAtUnixMs = longToNumber(reader.int64());
+            continue;
+          }
+          case 9: {
+            if (tag !== 74) {
+              break;
+            }
+
+            message.peers.push(PeerSelector.decode(reader, reader.uint32()));
+            continue;
+          }
+          case 10: {
+            if (tag !== 80) {
+              break;
+            }
+
+            message.direction = reader.int32() as any;
+            continue;
+          }
+          case 11: {
+            if (tag === 88) {
+              message.transports.push(reader.int32() as any);
+
+              continue;
+            }
+
+            if (tag === 90) {
+              const end2 = reader.uint32() + reader.pos;
+              while (reader.pos < end2) {
+                message.transports.push(reader.int32() as any);
+              }
+
+              continue;
+            }
+
+            break;
+          }
+          case 12: {
+            if (tag !== 98) {
+              break;
+            }
+
+            message.experiment = reader.string();
             continue;
           }
         }
@@ -537,12 +1170,24 @@ export const Fault: MessageFns<Fault> = {
         ? { $case: "latency", value: Latency.fromJSON(object.latency) }
         : isSet(object.loss)
         ? { $case: "loss", value: Loss.fromJSON(object.loss) }
+        : isSet(object.reject)
+        ? { $case: "reject", value: Reject.fromJSON(object.reject) }
+        : isSet(object.bandwidth)
+        ? { $case: "bandwidth", value: Bandwidth.fromJSON(object.bandwidth) }
+        : isSet(object.pause)
+        ? { $case: "pause", value: Pause.fromJSON(object.pause) }
         : undefined,
       expiresAtUnixMs: isSet(object.expiresAtUnixMs)
         ? globalThis.Number(object.expiresAtUnixMs)
         : isSet(object.expires_at_unix_ms)
         ? globalThis.Number(object.expires_at_unix_ms)
         : 0,
+      peers: globalThis.Array.isArray(object?.peers) ? object.peers.map((e: any) => PeerSelector.fromJSON(e)) : [],
+      direction: isSet(object.direction) ? directionFromJSON(object.direction) : 0,
+      transports: globalThis.Array.isArray(object?.transports)
+        ? object.transports.map((e: any) => transportFromJSON(e))
+        : [],
+      experiment: isSet(object.experiment) ? globalThis.String(object.experiment) : "",
     };
   },
 
@@ -557,9 +1202,27 @@ export const Fault: MessageFns<Fault> = {
       obj.latency = Latency.toJSON(message.kind.value);
     } else if (message.kind?.$case === "loss") {
       obj.loss = Loss.toJSON(message.kind.value);
+    } else if (message.kind?.$case === "reject") {
+      obj.reject = Reject.toJSON(message.kind.value);
+    } else if (message.kind?.$case === "bandwidth") {
+      obj.bandwidth = Bandwidth.toJSON(message.kind.value);
+    } else if (message.kind?.$case === "pause") {
+      obj.pause = Pause.toJSON(message.kind.value);
     }
     if (message.expiresAtUnixMs !== 0) {
       obj.expiresAtUnixMs = Math.round(message.expiresAtUnixMs);
+    }
+    if (message.peers?.length) {
+      obj.peers = message.peers.map((e) => PeerSelector.toJSON(e));
+    }
+    if (message.direction !== 0) {
+      obj.direction = directionToJSON(message.direction);
+    }
+    if (message.transports?.length) {
+      obj.transports = message.transports.map((e) => transportToJSON(e));
+    }
+    if (message.experiment !== "") {
+      obj.experiment = message.experiment;
     }
     return obj;
   },
@@ -589,8 +1252,30 @@ export const Fault: MessageFns<Fault> = {
         }
         break;
       }
+      case "reject": {
+        if (object.kind?.value !== undefined && object.kind?.value !== null) {
+          message.kind = { $case: "reject", value: Reject.fromPartial(object.kind.value) };
+        }
+        break;
+      }
+      case "bandwidth": {
+        if (object.kind?.value !== undefined && object.kind?.value !== null) {
+          message.kind = { $case: "bandwidth", value: Bandwidth.fromPartial(object.kind.value) };
+        }
+        break;
+      }
+      case "pause": {
+        if (object.kind?.value !== undefined && object.kind?.value !== null) {
+          message.kind = { $case: "pause", value: Pause.fromPartial(object.kind.value) };
+        }
+        break;
+      }
     }
     message.expiresAtUnixMs = object.expiresAtUnixMs ?? 0;
+    message.peers = object.peers?.map((e) => PeerSelector.fromPartial(e)) || [];
+    message.direction = object.direction ?? 0;
+    message.transports = object.transports?.map((e) => e) || [];
+    message.experiment = object.experiment ?? "";
     return message;
   },
 };
@@ -863,6 +1548,140 @@ export const RevertFaultResponse: MessageFns<RevertFaultResponse> = {
   },
 };
 
+function createBaseRevertAllRequest(): RevertAllRequest {
+  return { experiment: "" };
+}
+
+export const RevertAllRequest: MessageFns<RevertAllRequest> = {
+  encode(message: RevertAllRequest, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.experiment !== "") {
+      writer.uint32(10).string(message.experiment);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): RevertAllRequest {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseRevertAllRequest();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.experiment = reader.string();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): RevertAllRequest {
+    return { experiment: isSet(object.experiment) ? globalThis.String(object.experiment) : "" };
+  },
+
+  toJSON(message: RevertAllRequest): unknown {
+    const obj: any = {};
+    if (message.experiment !== "") {
+      obj.experiment = message.experiment;
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<RevertAllRequest>, I>>(base?: I): RevertAllRequest {
+    return RevertAllRequest.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<RevertAllRequest>, I>>(object: I): RevertAllRequest {
+    const message = createBaseRevertAllRequest();
+    message.experiment = object.experiment ?? "";
+    return message;
+  },
+};
+
+function createBaseRevertAllResponse(): RevertAllResponse {
+  return { ids: [] };
+}
+
+export const RevertAllResponse: MessageFns<RevertAllResponse> = {
+  encode(message: RevertAllResponse, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    for (const v of message.ids) {
+      writer.uint32(10).string(v!);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): RevertAllResponse {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseRevertAllResponse();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.ids.push(reader.string());
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): RevertAllResponse {
+    return { ids: globalThis.Array.isArray(object?.ids) ? object.ids.map((e: any) => globalThis.String(e)) : [] };
+  },
+
+  toJSON(message: RevertAllResponse): unknown {
+    const obj: any = {};
+    if (message.ids?.length) {
+      obj.ids = message.ids;
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<RevertAllResponse>, I>>(base?: I): RevertAllResponse {
+    return RevertAllResponse.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<RevertAllResponse>, I>>(object: I): RevertAllResponse {
+    const message = createBaseRevertAllResponse();
+    message.ids = object.ids?.map((e) => e) || [];
+    return message;
+  },
+};
+
 function createBaseListFaultsRequest(): ListFaultsRequest {
   return {};
 }
@@ -915,14 +1734,125 @@ export const ListFaultsRequest: MessageFns<ListFaultsRequest> = {
   },
 };
 
+function createBaseActiveFault(): ActiveFault {
+  return { fault: undefined, appliedAtUnixMs: 0, injections: 0 };
+}
+
+export const ActiveFault: MessageFns<ActiveFault> = {
+  encode(message: ActiveFault, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.fault !== undefined) {
+      Fault.encode(message.fault, writer.uint32(10).fork()).join();
+    }
+    if (message.appliedAtUnixMs !== 0) {
+      writer.uint32(16).int64(message.appliedAtUnixMs);
+    }
+    if (message.injections !== 0) {
+      writer.uint32(24).uint64(message.injections);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): ActiveFault {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseActiveFault();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.fault = Fault.decode(reader, reader.uint32());
+            continue;
+          }
+          case 2: {
+            if (tag !== 16) {
+              break;
+            }
+
+            message.appliedAtUnixMs = longToNumber(reader.int64());
+            continue;
+          }
+          case 3: {
+            if (tag !== 24) {
+              break;
+            }
+
+            message.injections = longToNumber(reader.uint64());
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): ActiveFault {
+    return {
+      fault: isSet(object.fault) ? Fault.fromJSON(object.fault) : undefined,
+      appliedAtUnixMs: isSet(object.appliedAtUnixMs)
+        ? globalThis.Number(object.appliedAtUnixMs)
+        : isSet(object.applied_at_unix_ms)
+        ? globalThis.Number(object.applied_at_unix_ms)
+        : 0,
+      injections: isSet(object.injections) ? globalThis.Number(object.injections) : 0,
+    };
+  },
+
+  toJSON(message: ActiveFault): unknown {
+    const obj: any = {};
+    if (message.fault !== undefined) {
+      obj.fault = Fault.toJSON(message.fault);
+    }
+    if (message.appliedAtUnixMs !== 0) {
+      obj.appliedAtUnixMs = Math.round(message.appliedAtUnixMs);
+    }
+    if (message.injections !== 0) {
+      obj.injections = Math.round(message.injections);
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<ActiveFault>, I>>(base?: I): ActiveFault {
+    return ActiveFault.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<ActiveFault>, I>>(object: I): ActiveFault {
+    const message = createBaseActiveFault();
+    message.fault = (object.fault !== undefined && object.fault !== null) ? Fault.fromPartial(object.fault) : undefined;
+    message.appliedAtUnixMs = object.appliedAtUnixMs ?? 0;
+    message.injections = object.injections ?? 0;
+    return message;
+  },
+};
+
 function createBaseListFaultsResponse(): ListFaultsResponse {
-  return { faults: [] };
+  return { faults: [], self: undefined, nowUnixMs: 0 };
 }
 
 export const ListFaultsResponse: MessageFns<ListFaultsResponse> = {
   encode(message: ListFaultsResponse, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
     for (const v of message.faults) {
-      Fault.encode(v!, writer.uint32(10).fork()).join();
+      ActiveFault.encode(v!, writer.uint32(10).fork()).join();
+    }
+    if (message.self !== undefined) {
+      PeerIdentity.encode(message.self, writer.uint32(18).fork()).join();
+    }
+    if (message.nowUnixMs !== 0) {
+      writer.uint32(24).int64(message.nowUnixMs);
     }
     return writer;
   },
@@ -945,7 +1875,23 @@ export const ListFaultsResponse: MessageFns<ListFaultsResponse> = {
               break;
             }
 
-            message.faults.push(Fault.decode(reader, reader.uint32()));
+            message.faults.push(ActiveFault.decode(reader, reader.uint32()));
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.self = PeerIdentity.decode(reader, reader.uint32());
+            continue;
+          }
+          case 3: {
+            if (tag !== 24) {
+              break;
+            }
+
+            message.nowUnixMs = longToNumber(reader.int64());
             continue;
           }
         }
@@ -961,13 +1907,27 @@ export const ListFaultsResponse: MessageFns<ListFaultsResponse> = {
   },
 
   fromJSON(object: any): ListFaultsResponse {
-    return { faults: globalThis.Array.isArray(object?.faults) ? object.faults.map((e: any) => Fault.fromJSON(e)) : [] };
+    return {
+      faults: globalThis.Array.isArray(object?.faults) ? object.faults.map((e: any) => ActiveFault.fromJSON(e)) : [],
+      self: isSet(object.self) ? PeerIdentity.fromJSON(object.self) : undefined,
+      nowUnixMs: isSet(object.nowUnixMs)
+        ? globalThis.Number(object.nowUnixMs)
+        : isSet(object.now_unix_ms)
+        ? globalThis.Number(object.now_unix_ms)
+        : 0,
+    };
   },
 
   toJSON(message: ListFaultsResponse): unknown {
     const obj: any = {};
     if (message.faults?.length) {
-      obj.faults = message.faults.map((e) => Fault.toJSON(e));
+      obj.faults = message.faults.map((e) => ActiveFault.toJSON(e));
+    }
+    if (message.self !== undefined) {
+      obj.self = PeerIdentity.toJSON(message.self);
+    }
+    if (message.nowUnixMs !== 0) {
+      obj.nowUnixMs = Math.round(message.nowUnixMs);
     }
     return obj;
   },
@@ -977,18 +1937,29 @@ export const ListFaultsResponse: MessageFns<ListFaultsResponse> = {
   },
   fromPartial<I extends Exact<DeepPartial<ListFaultsResponse>, I>>(object: I): ListFaultsResponse {
     const message = createBaseListFaultsResponse();
-    message.faults = object.faults?.map((e) => Fault.fromPartial(e)) || [];
+    message.faults = object.faults?.map((e) => ActiveFault.fromPartial(e)) || [];
+    message.self = (object.self !== undefined && object.self !== null)
+      ? PeerIdentity.fromPartial(object.self)
+      : undefined;
+    message.nowUnixMs = object.nowUnixMs ?? 0;
     return message;
   },
 };
 
 /**
- * FaultAdminService lets the chaos controller inject faults inside a process's
- * own transports (the "app" mechanism). Every fault expires on its own.
+ * FaultAdminService lets a chaos driver inject faults inside a process's own transports (the
+ * "app" mechanism: gRPC client and server interceptors, the NATS publish and subscribe path, the
+ * Raft peer transport). Every fault carries an absolute expiry that the process enforces itself:
+ * it is reverted on time even if whoever applied it is gone. The service listens on the process's
+ * admin port, apart from its API port, so that a NetworkPolicy can allow it from the chaos
+ * controller alone.
  */
 export type FaultAdminServiceService = typeof FaultAdminServiceService;
 export const FaultAdminServiceService = {
-  /** ApplyFault starts a fault; it is reverted at expires_at_unix_ms even if nobody asks. */
+  /**
+   * ApplyFault starts a fault. Applying a fault whose id is already active replaces it (a driver
+   * that retries after a lost answer does no harm). INVALID_ARGUMENT names the offending field.
+   */
   applyFault: {
     path: "/catmesh.faults.v1.FaultAdminService/ApplyFault" as const,
     requestStream: false as const,
@@ -1008,7 +1979,17 @@ export const FaultAdminServiceService = {
     responseSerialize: (value: RevertFaultResponse): Buffer => Buffer.from(RevertFaultResponse.encode(value).finish()),
     responseDeserialize: (value: Buffer): RevertFaultResponse => RevertFaultResponse.decode(value),
   },
-  /** ListFaults lists the active faults. */
+  /** RevertAll ends every fault in force, or only those of one experiment. */
+  revertAll: {
+    path: "/catmesh.faults.v1.FaultAdminService/RevertAll" as const,
+    requestStream: false as const,
+    responseStream: false as const,
+    requestSerialize: (value: RevertAllRequest): Buffer => Buffer.from(RevertAllRequest.encode(value).finish()),
+    requestDeserialize: (value: Buffer): RevertAllRequest => RevertAllRequest.decode(value),
+    responseSerialize: (value: RevertAllResponse): Buffer => Buffer.from(RevertAllResponse.encode(value).finish()),
+    responseDeserialize: (value: Buffer): RevertAllResponse => RevertAllResponse.decode(value),
+  },
+  /** ListFaults lists the faults in force and says who this process is. */
   listFaults: {
     path: "/catmesh.faults.v1.FaultAdminService/ListFaults" as const,
     requestStream: false as const,
@@ -1021,16 +2002,24 @@ export const FaultAdminServiceService = {
 } as const;
 
 export interface FaultAdminServiceServer extends UntypedServiceImplementation {
-  /** ApplyFault starts a fault; it is reverted at expires_at_unix_ms even if nobody asks. */
+  /**
+   * ApplyFault starts a fault. Applying a fault whose id is already active replaces it (a driver
+   * that retries after a lost answer does no harm). INVALID_ARGUMENT names the offending field.
+   */
   applyFault: handleUnaryCall<ApplyFaultRequest, ApplyFaultResponse>;
   /** RevertFault ends a fault early. */
   revertFault: handleUnaryCall<RevertFaultRequest, RevertFaultResponse>;
-  /** ListFaults lists the active faults. */
+  /** RevertAll ends every fault in force, or only those of one experiment. */
+  revertAll: handleUnaryCall<RevertAllRequest, RevertAllResponse>;
+  /** ListFaults lists the faults in force and says who this process is. */
   listFaults: handleUnaryCall<ListFaultsRequest, ListFaultsResponse>;
 }
 
 export interface FaultAdminServiceClient extends Client {
-  /** ApplyFault starts a fault; it is reverted at expires_at_unix_ms even if nobody asks. */
+  /**
+   * ApplyFault starts a fault. Applying a fault whose id is already active replaces it (a driver
+   * that retries after a lost answer does no harm). INVALID_ARGUMENT names the offending field.
+   */
   applyFault(
     request: ApplyFaultRequest,
     callback: (error: ServiceError | null, response: ApplyFaultResponse) => void,
@@ -1062,7 +2051,23 @@ export interface FaultAdminServiceClient extends Client {
     options: Partial<CallOptions>,
     callback: (error: ServiceError | null, response: RevertFaultResponse) => void,
   ): ClientUnaryCall;
-  /** ListFaults lists the active faults. */
+  /** RevertAll ends every fault in force, or only those of one experiment. */
+  revertAll(
+    request: RevertAllRequest,
+    callback: (error: ServiceError | null, response: RevertAllResponse) => void,
+  ): ClientUnaryCall;
+  revertAll(
+    request: RevertAllRequest,
+    metadata: Metadata,
+    callback: (error: ServiceError | null, response: RevertAllResponse) => void,
+  ): ClientUnaryCall;
+  revertAll(
+    request: RevertAllRequest,
+    metadata: Metadata,
+    options: Partial<CallOptions>,
+    callback: (error: ServiceError | null, response: RevertAllResponse) => void,
+  ): ClientUnaryCall;
+  /** ListFaults lists the faults in force and says who this process is. */
   listFaults(
     request: ListFaultsRequest,
     callback: (error: ServiceError | null, response: ListFaultsResponse) => void,
