@@ -1,4 +1,5 @@
 import type { CliIo } from './cli-io.js';
+import { chaosCommand } from './commands/chaos.js';
 import { checkCommand } from './commands/check.js';
 import { OptionValues } from './command-line.js';
 import { commandGroup } from './command-group.js';
@@ -24,6 +25,7 @@ const catmesh = commandGroup({
     kvCommand,
     orderCommand,
     checkCommand,
+    chaosCommand,
   ],
   describeGlobalOptions: true,
   epilog: EXIT_CODES_HELP,

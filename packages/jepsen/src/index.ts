@@ -24,5 +24,14 @@ export type { CheckName, CheckReport, CheckVerdict, FaultRecord } from './report
 export { formatReport } from './report/print-report.js';
 export type { Availability, OperationCounts, OperationStats } from './verdict/operation-stats.js';
 export { environmentProblem } from './environment.js';
-export { defaultCatFeederMain } from './cluster/cat-feeder-driver.js';
+export {
+  catFeederMemberApi,
+  catFeederWriteNotApplied,
+  defaultCatFeederMain,
+} from './cluster/cat-feeder-driver.js';
+export type { MemberApi, WriteId } from './cluster/target.js';
+export type { ClientsOptions } from './workload/clients.js';
+export { runClients } from './workload/clients.js';
+export type { WorkloadOptions } from './workload/workload.js';
+export { Workload } from './workload/workload.js';
 export { defaultEtcdProto } from './cluster/etcd-driver.js';

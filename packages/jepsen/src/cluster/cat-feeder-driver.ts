@@ -59,23 +59,26 @@ export function catFeederDriver(
       };
     },
     connect(host, hosts) {
-      return catFeederMember(host, (id) => hosts[id - 1]?.name);
+      return catFeederMemberApi(`${host.address}:${GRPC_PORT}`, (id) => hosts[id - 1]?.name);
     },
-    writeNotApplied(error) {
-      const code = grpcCode(error);
-      // FAILED_PRECONDITION on a write means its request id is too old for the server to tell
-      // whether it applied: unknown, not failed.
-      return code === status.INVALID_ARGUMENT || neverSent(error);
-    },
+    writeNotApplied: catFeederWriteNotApplied,
   };
 }
 
-function catFeederMember(
-  host: LocalHost,
+/** Whether a cat-feeder write's error proves the write had no effect (see TargetDriver). */
+export function catFeederWriteNotApplied(error: unknown): boolean {
+  // FAILED_PRECONDITION on a write means its request id is too old for the server to tell
+  // whether it applied: unknown, not failed.
+  return grpcCode(error) === status.INVALID_ARGUMENT || neverSent(error);
+}
+
+/** A client of the cat-feeder replica at `address`; `hostOfReplica` names a replica id. */
+export function catFeederMemberApi(
+  address: string,
   hostOfReplica: (id: number) => string | undefined,
 ): MemberApi {
   const client = new catfeederV1.CatFeederServiceClient(
-    `${host.address}:${GRPC_PORT}`,
+    address,
     credentials.createInsecure(),
     reconnectQuickly,
   );

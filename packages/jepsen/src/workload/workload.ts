@@ -11,6 +11,8 @@ export interface WorkloadOptions {
   /** Keys in use at once. */
   readonly keys: number;
   readonly opsPerKey: number;
+  /** Starts every key's name; `jepsen/` unless given. A store that outlives runs needs its own. */
+  readonly keyPrefix?: string;
 }
 
 /** Share of each kind of operation; the rest are puts. */
@@ -58,7 +60,7 @@ export class Workload {
   }
 
   private newKey(): string {
-    const key = `jepsen/k${++this.keysMade}`;
+    const key = `${this.options.keyPrefix ?? 'jepsen/'}k${++this.keysMade}`;
     this.all.push(key);
     return key;
   }

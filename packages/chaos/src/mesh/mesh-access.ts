@@ -1,0 +1,57 @@
+// What an experiment needs of the mesh it runs against, whatever runs the mesh: `catmesh up`
+// (packages/cli gives an implementation over its manifest and its runner) or, later, a cluster.
+// Injected, so the planner and the run loop open no files and know no runner.
+
+/** One process of the mesh. */
+export interface MeshInstance {
+  /** Unique in the mesh, the identity its processes send: `cat-feeder-2`. */
+  readonly name: string;
+  /** `cat-feeder`, `orders`, `inventory`, `loadgen`, `nats`. */
+  readonly service: string;
+  /** Its gRPC API (NATS: its client port). */
+  readonly address: string;
+  /** Its FaultAdminService, when it has one (NATS has none). */
+  readonly adminAddress?: string;
+}
+
+export type ProcessFaultKind = 'kill' | 'pause';
+
+export interface ProcessFaultRequest {
+  readonly id: string;
+  readonly kind: ProcessFaultKind;
+  readonly instance: string;
+  readonly durationMs: number;
+  readonly experiment: string;
+  /** kill: when the killed instance starts again (the runner's own backoff otherwise). */
+  readonly restartAfterMs?: number;
+}
+
+export interface ProcessFaultRecord {
+  readonly id: string;
+  readonly kind: ProcessFaultKind;
+  readonly instance: string;
+  readonly experiment?: string;
+  /** Epoch milliseconds. */
+  readonly appliedAt: number;
+  readonly expiresAt: number;
+}
+
+/**
+ * Kill and pause of whole processes, applied and reverted by whoever runs them (the local
+ * runner, the kubelet): they hold the expiry, so a fault ends on time even if the experiment dies.
+ */
+export interface ProcessFaults {
+  apply(request: ProcessFaultRequest): Promise<ProcessFaultRecord>;
+  list(): Promise<readonly ProcessFaultRecord[]>;
+  revert(id: string): Promise<void>;
+  /** Reverts the faults of one experiment run, or all; returns their ids. */
+  revertAll(experiment?: string): Promise<readonly string[]>;
+}
+
+export interface MeshAccess {
+  /** Where the mesh is, for messages: `the catmesh up mesh in .catmesh`. */
+  readonly description: string;
+  instances(): Promise<readonly MeshInstance[]>;
+  /** Absent where nothing can kill or pause processes. */
+  readonly processFaults?: ProcessFaults;
+}

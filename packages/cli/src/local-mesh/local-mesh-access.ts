@@ -1,0 +1,34 @@
+import type { MeshAccess, MeshInstance } from '@catmesh/chaos';
+import { readManifest, type ManifestInstance } from './mesh-manifest.js';
+import { address, MESH_HOST } from './mesh-instances.js';
+import type { StateDir } from './state-dir.js';
+
+// The `catmesh up` mesh as an experiment sees it: its instances from the manifest (with their
+// fault admin addresses) and its runner, which kills and pauses processes and holds the expiry.
+
+/** No `catmesh up` manifest in the state directory: nothing to experiment on. */
+export class NoLocalMeshError extends Error {
+  override readonly name = 'NoLocalMeshError';
+}
+
+export async function localMeshAccess(state: StateDir): Promise<MeshAccess> {
+  const manifest = await readManifest(state);
+  if (!manifest) {
+    throw new NoLocalMeshError(`no mesh has run from ${state.root} (start one with catmesh up)`);
+  }
+  const instances = manifest.instances.map(meshInstance);
+  return {
+    description: `the catmesh up mesh in ${state.root}`,
+    instances: () => Promise.resolve(instances),
+  };
+}
+
+function meshInstance(instance: ManifestInstance): MeshInstance {
+  const admin = (instance.ports as { admin?: number }).admin;
+  return {
+    name: instance.name,
+    service: instance.service,
+    address: address(instance.ports),
+    ...(admin !== undefined && { adminAddress: `${MESH_HOST}:${admin}` }),
+  };
+}
