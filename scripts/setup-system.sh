@@ -14,6 +14,8 @@ declare -A needs=(
   # network namespaces, veth and nftables for the netfilter fault mechanism
   [ip]=iproute2
   [nft]=nftables
+  # headless browser tests of the reports and the dashboard (driven by playwright-core)
+  [chromium]=chromium
 )
 brew=(nats-server prometheus)
 

@@ -6,3 +6,4 @@ export { installTestTracing } from './test-tracing.js';
 export type { TestTracing } from './test-tracing.js';
 export { startOtlpReceiver } from './otlp-receiver.js';
 export type { OtlpReceiver, ReceivedSpan } from './otlp-receiver.js';
+export { CHROMIUM_PATH, chromiumProblem, launchChromium } from './chromium.js';
