@@ -110,7 +110,8 @@ export class ProcessFaults {
     if (!fault) return;
     this.#inForce.delete(id);
     clearTimeout(fault.timer);
-    fault.end();
+    // A stopping mesh restarts nothing: only a pause is undone then.
+    if (reason !== 'mesh stopping' || fault.record.kind === 'pause') fault.end();
     if (this.#inForce.size === 0) {
       this.#unregisterExit?.();
       this.#unregisterExit = undefined;
