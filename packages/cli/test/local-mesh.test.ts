@@ -12,6 +12,7 @@ import { meshInstances } from '../src/local-mesh/mesh-instances.js';
 import { planPorts } from '../src/local-mesh/port-plan.js';
 import { prettyLogLine } from '../src/local-mesh/pretty-log-line.js';
 import { serverCallCounts } from '../src/local-mesh/prometheus-text.js';
+import { RestartBackoff } from '../src/local-mesh/restart-backoff.js';
 import { StateDir } from '../src/local-mesh/state-dir.js';
 import { catmesh, startCatmesh, until } from './support/run-catmesh.js';
 
@@ -200,6 +201,16 @@ describe('inDependencyOrder', () => {
         () => Promise.resolve(),
       ),
     ).rejects.toThrow('dependency cycle: a -> b -> a');
+  });
+});
+
+describe('the restart backoff', () => {
+  it('doubles from 250 ms up to 10 s, and starts over once reset', () => {
+    const backoff = new RestartBackoff();
+    const delays = Array.from({ length: 9 }, () => backoff.next());
+    expect(delays).toEqual([250, 500, 1000, 2000, 4000, 8000, 10_000, 10_000, 10_000]);
+    backoff.reset();
+    expect(backoff.next()).toBe(250);
   });
 });
 

@@ -20,6 +20,8 @@ export { describeFault, faultKinds, faultNodes, isNetworkFault, partitionCuts } 
 export type { ValidateFaultOptions } from './validate-fault.js';
 export { validateFault } from './validate-fault.js';
 export { FaultConflictError, FaultValidationError, UnsupportedFaultError } from './errors.js';
+// A fault's synchronous revert when this process ends, for mechanisms outside this package.
+export { cleanupAtExit } from './exit-guard.js';
 
 // What every mechanism offers.
 export type { AppliedFault, FaultEvent, FaultInjector, RevertReason } from './injector.js';

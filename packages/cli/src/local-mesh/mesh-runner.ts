@@ -2,13 +2,15 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { dependentsOf, inDependencyOrder } from './dependency-order.js';
 import { HealthProber } from './health-probe.js';
 import { instanceEnvironment, STOP_TIMEOUT_MS, type TraceExport } from './instance-environment.js';
-import { describeExit, InstanceProcess, type ProcessExit } from './instance-process.js';
+import { describeExit, type InstanceProcess } from './instance-process.js';
 import type { InstanceSpec } from './instance-spec.js';
 import { address } from './mesh-instances.js';
 import { leaderOf, readReplicaRoles } from './replica-roles.js';
+import type { InstanceRecord } from './runner-control-api.js';
 import type { StartProgress } from './start-progress.js';
 import type { StateDir } from './state-dir.js';
-import { killProcessGroup, type StopOutcome } from './stop-process-group.js';
+import type { StopOutcome } from './stop-process-group.js';
+import { SupervisedInstance, type RestartEvents } from './supervised-instance.js';
 
 /** How long an instance may take to become healthy, and the Raft group to elect a leader. */
 const START_TIMEOUT_MS = 60_000;
@@ -46,16 +48,19 @@ export interface MeshRunnerOptions {
   readonly traces: TraceExport;
   /** Aborted when a stop is requested. */
   readonly stopSignal: AbortSignal;
+  /** Told of every restart once the mesh is ready. */
+  readonly restartEvents: RestartEvents;
 }
 
 /**
  * Starts the instances of a mesh as child processes, each once what it depends on is healthy,
- * and stops them the other way round. It prints nothing itself: progress and outcomes go to
- * the callbacks the command gives it.
+ * restarts any that exits once the mesh is ready (supervised-instance.ts), and stops them the
+ * other way round. It prints nothing itself: progress and outcomes go to the callbacks the
+ * command gives it.
  */
 export class MeshRunner {
   readonly #options: MeshRunnerOptions;
-  readonly #running = new Map<string, InstanceProcess>();
+  readonly #running = new Map<string, SupervisedInstance>();
   readonly #prober = new HealthProber();
   #stopping = false;
 
@@ -63,9 +68,14 @@ export class MeshRunner {
     this.#options = options;
   }
 
-  /** The processes started so far, by instance name. */
-  get processes(): ReadonlyMap<string, InstanceProcess> {
+  /** The instances started so far, by name. */
+  get instances(): ReadonlyMap<string, SupervisedInstance> {
     return this.#running;
+  }
+
+  /** Every instance started so far, in start order, as the control API lists them. */
+  records(): InstanceRecord[] {
+    return this.#options.instances.flatMap((spec) => this.#running.get(spec.name)?.record() ?? []);
   }
 
   async start(progress: StartProgress): Promise<StartResult> {
@@ -100,6 +110,13 @@ export class MeshRunner {
       );
       await this.#awaitLeader(progress, abort.signal);
       ready = true;
+      for (const instance of this.#running.values()) {
+        instance.keepRunning(this.#options.restartEvents, async () => {
+          if (this.#stopping) return false;
+          const health = await this.#prober.probe(instance.spec.health, PROBE_TIMEOUT_MS);
+          return health === 'SERVING';
+        });
+      }
       return { kind: 'ready' };
     } catch (error) {
       if (stopSignal.aborted) return { kind: 'interrupted' };
@@ -111,24 +128,17 @@ export class MeshRunner {
     }
   }
 
-  /** Calls `listener` for every instance that exits while the mesh runs (not while it stops). */
-  onUnexpectedExit(listener: (spec: InstanceSpec, exit: ProcessExit) => void): void {
-    for (const child of this.#running.values()) {
-      void child.exited.then((exit) => {
-        if (!this.#stopping) listener(child.spec, exit);
-      });
-    }
-  }
-
   /**
    * Stops every instance started, dependents first (loadgen, orders, ..., NATS last), each
-   * with SIGTERM and, after STOP_TIMEOUT_MS, SIGKILL to its process group.
+   * with SIGTERM and, after STOP_TIMEOUT_MS, SIGKILL to its process group. Pending restarts
+   * are cancelled first, all at once, so that no instance comes back while its peers stop.
    */
   async stop(
     onStopped: (spec: InstanceSpec, outcome: StopOutcome, ms: number) => void,
   ): Promise<void> {
     this.#stopping = true;
     this.#prober.close();
+    for (const instance of this.#running.values()) instance.forgoRestarts();
     const started = this.#options.instances.filter((spec) => this.#running.has(spec.name));
     await inDependencyOrder(
       started,
@@ -144,9 +154,7 @@ export class MeshRunner {
   /** SIGKILL to every instance's process group at once: for a user who will not wait. */
   kill(): void {
     this.#stopping = true;
-    for (const child of this.#running.values()) {
-      if (!child.exit && child.pid > 0) killProcessGroup(child.pid);
-    }
+    for (const instance of this.#running.values()) instance.forceKill();
   }
 
   async #startOne(
@@ -160,8 +168,9 @@ export class MeshRunner {
     const began = Date.now();
     const { state, userEnv, traces } = this.#options;
     const env = instanceEnvironment(spec, userEnv, state.root, traces);
-    const child = await InstanceProcess.start(spec, env, state);
-    this.#running.set(spec.name, child);
+    const instance = await SupervisedInstance.start(spec, env, state);
+    this.#running.set(spec.name, instance);
+    const child = instance.process;
     watch(child);
     for (;;) {
       // Its death is reported by `watch`.

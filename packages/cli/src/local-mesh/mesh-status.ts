@@ -6,6 +6,8 @@ import { isOurLiveProcess, readPidFile } from './pid-files.js';
 import type { ListenPorts } from './port-plan.js';
 import { serverCallCounts, type CallCounts } from './prometheus-text.js';
 import { readReplicaRoles, type ReplicaRole } from './replica-roles.js';
+import type { InstanceRecord } from './runner-control-api.js';
+import { RunnerControlClient } from './runner-control-client.js';
 import { liveRunnerPid } from './runner-lock.js';
 import type { StateDir } from './state-dir.js';
 
@@ -24,6 +26,8 @@ export interface InstanceStatus {
   readonly requestsPerSecond: number | undefined;
   /** Of those, the ones that did not end OK. */
   readonly errorsPerSecond: number | undefined;
+  /** What its runner says (state, restarts, last exit); undefined without a ready runner. */
+  readonly supervision: InstanceRecord | undefined;
 }
 
 export interface MeshStatus {
@@ -33,7 +37,8 @@ export interface MeshStatus {
 
 /**
  * The state of every instance of the mesh `manifest` describes: health, pid, Raft role and
- * term, and request and error rates from two scrapes of `/metrics` `sampleMs` apart.
+ * term, request and error rates from two scrapes of `/metrics` `sampleMs` apart, and, from
+ * the runner's control API, its state, restarts and last exit.
  */
 export async function readMeshStatus(
   state: StateDir,
@@ -45,8 +50,12 @@ export async function readMeshStatus(
     const instances = manifest.instances;
     const replicas = instances.filter((instance) => instance.service === 'cat-feeder');
     const startedAt = performance.now();
-    const [runnerPid, pids, health, roles, before] = await Promise.all([
+    const [runnerPid, supervision, pids, health, roles, before] = await Promise.all([
       liveRunnerPid(state),
+      // No runner, or one not ready yet: the rest of the status still stands.
+      RunnerControlClient.connect(state)
+        .then((client) => client.instances())
+        .catch(() => []),
       Promise.all(
         instances.map(async ({ name }) => {
           const file = await readPidFile(state, name);
@@ -77,6 +86,7 @@ export async function readMeshStatus(
           raft: roles[replicas.indexOf(instance)],
           requestsPerSecond: rates?.calls,
           errorsPerSecond: rates?.errors,
+          supervision: supervision.find((record) => record.name === instance.name),
         };
       }),
     };

@@ -42,6 +42,7 @@ export function readySummary(input: ReadySummaryInput): string {
       .join(', ')} (restocked once ever, so restarts add none)`,
     `State: ${state.root} (kept across runs; --fresh starts over)`,
     `Logs:  ${state.logsDir}/<instance>.log`,
+    `Control: ${state.runnerControl} (kill and pause faults; crashed instances restart by themselves)`,
     ...tracesLines(traces),
     '',
   ].join('\n');

@@ -3,7 +3,6 @@ import { oneLine } from '../cli-errors.js';
 import type { CliIo, OutputStream } from '../cli-io.js';
 import { ExitCode } from '../exit-codes.js';
 import { decideTraceExport } from './instance-environment.js';
-import { describeExit } from './instance-process.js';
 import type { InstanceSpec } from './instance-spec.js';
 import { stopLeftoverProcesses } from './leftover-processes.js';
 import { lastLines } from './log-tail.js';
@@ -13,9 +12,12 @@ import { LEADER_STEP, MeshRunner } from './mesh-runner.js';
 import { missingRequirements } from './missing-requirements.js';
 import { describeTakenPorts, type WantedPort } from './port-availability.js';
 import { planPorts, type ReplicaCount } from './port-plan.js';
+import { ProcessFaults } from './process-faults.js';
 import { readySummary } from './ready-summary.js';
 import { seedCatState } from './seed-cat-state.js';
+import { serveRunnerControl } from './runner-control-server.js';
 import { acquireRunnerLock, releaseRunnerLock } from './runner-lock.js';
+import { faultReports, restartReports } from './runner-reports.js';
 import { startWatchdog } from './runner-watchdog.js';
 import { createStartProgress } from './start-progress.js';
 import { DEFAULT_STATE_DIR, type StateDir } from './state-dir.js';
@@ -111,6 +113,7 @@ async function prepareAndRun(
     userEnv: io.env,
     traces,
     stopSignal: stop.signal,
+    restartEvents: restartReports(io.stdout, state),
   });
   stop.onInsist(() => {
     io.stderr.write('catmesh: asked again: killing every instance now (SIGKILL)\n');
@@ -176,7 +179,36 @@ async function startAndServe(
       io.stderr.write(`catmesh: could not set cat.state: ${describeError(error)}\n`);
     });
   }
-  const pids = new Map([...runner.processes].map(([name, child]) => [name, child.pid]));
+  const faults = new ProcessFaults(() => runner.instances, faultReports(io.stdout));
+  const control = await serveRunnerControl(state, {
+    instances: () => runner.records(),
+    faults,
+  });
+  try {
+    await serveUntilStopped(io, options, instances, runner, stop, traces, began);
+  } finally {
+    // Faults first: a paused instance is continued before anything tries to stop it.
+    faults.close();
+    await control.close();
+  }
+  await stopMesh(runner, io.stdout);
+  io.stdout.write('catmesh: stopped\n');
+  return ExitCode.ok;
+}
+
+async function serveUntilStopped(
+  io: CliIo,
+  options: LocalMeshOptions,
+  instances: readonly InstanceSpec[],
+  runner: MeshRunner,
+  stop: StopRequests,
+  traces: ReturnType<typeof decideTraceExport>,
+  began: number,
+): Promise<void> {
+  const { state } = options;
+  const pids = new Map(
+    [...runner.instances].map(([name, instance]) => [name, instance.process.pid]),
+  );
   io.stdout.write(
     readySummary({
       instances,
@@ -188,16 +220,8 @@ async function startAndServe(
       elapsedMs: Date.now() - began,
     }),
   );
-  runner.onUnexpectedExit((spec, exit) => {
-    io.stderr.write(
-      `catmesh: ${spec.name} ${describeExit(exit)}; the rest keep running (its log: ${state.log(spec.name)})\n`,
-    );
-  });
   await stopRequested(stop.signal);
   io.stdout.write(`\ncatmesh: ${stop.reason ?? 'stop requested'}: stopping the mesh\n`);
-  await stopMesh(runner, io.stdout);
-  io.stdout.write('catmesh: stopped\n');
-  return ExitCode.ok;
 }
 
 async function stopMesh(runner: MeshRunner, out: OutputStream): Promise<void> {

@@ -1,5 +1,6 @@
 import { isOurLiveProcess, readPidFile, removePidFile, writePidFile } from './pid-files.js';
 import { ownCommandLine } from './process-identity.js';
+import { removeRunnerControlFile } from './runner-control-file.js';
 import { RUNNER_PID_NAME, type StateDir } from './state-dir.js';
 
 /** The runner of a state directory, when one is alive. */
@@ -16,7 +17,7 @@ export async function liveRunnerPid(state: StateDir): Promise<number | undefined
 export async function acquireRunnerLock(state: StateDir): Promise<{ heldBy?: number }> {
   const holder = await liveRunnerPid(state);
   if (holder !== undefined) return { heldBy: holder };
-  await removePidFile(state, RUNNER_PID_NAME);
+  await releaseRunnerLock(state);
   try {
     await writePidFile(
       state,
@@ -36,6 +37,8 @@ export async function acquireRunnerLock(state: StateDir): Promise<{ heldBy?: num
   }
 }
 
+/** Removes the runner's pid file, and its control file: nobody serves that API any more. */
 export async function releaseRunnerLock(state: StateDir): Promise<void> {
+  await removeRunnerControlFile(state);
   await removePidFile(state, RUNNER_PID_NAME);
 }

@@ -9,6 +9,7 @@ export const DEFAULT_STATE_DIR = '.catmesh';
  *     mesh.json            what the last `catmesh up` started (read by status, logs, down)
  *     logs/<name>.log      each instance's stdout and stderr, appended run after run
  *     run/<name>.pid       each live instance's pid (and the runner's, runner.pid)
+ *     run/runner-control.json  where the runner's control API listens, and its token (0600)
  *     data/<name>/         what survives a restart: cat-feeder replicas' Raft logs, NATS' JetStream
  */
 export class StateDir {
@@ -36,6 +37,11 @@ export class StateDir {
 
   log(name: string): string {
     return join(this.logsDir, `${name}.log`);
+  }
+
+  /** Written by a runner whose mesh is ready, removed when it stops (runner-control-file.ts). */
+  get runnerControl(): string {
+    return join(this.runDir, 'runner-control.json');
   }
 
   pidFile(name: string): string {

@@ -13,7 +13,9 @@ export type StopOutcome = 'stopped' | 'killed' | 'gone';
  * The caller has checked that the group is ours (pid-files.ts); this only signals.
  */
 export async function stopProcessGroup(pgid: number, timeoutMs: number): Promise<StopOutcome> {
-  if (!signalGroup(pgid, 'SIGTERM')) return 'gone';
+  if (!signalProcessGroup(pgid, 'SIGTERM')) return 'gone';
+  // A group stopped by a pause fault would hold SIGTERM pending until SIGKILL: let it act on it.
+  signalProcessGroup(pgid, 'SIGCONT');
   if (await groupGone(pgid, timeoutMs)) return 'stopped';
   killProcessGroup(pgid);
   await groupGone(pgid, AFTER_KILL_MS);
@@ -22,11 +24,11 @@ export async function stopProcessGroup(pgid: number, timeoutMs: number): Promise
 
 /** SIGKILL to the whole group, at once: for when waiting is not an option. */
 export function killProcessGroup(pgid: number): void {
-  signalGroup(pgid, 'SIGKILL');
+  signalProcessGroup(pgid, 'SIGKILL');
 }
 
-/** False when the group no longer exists. */
-function signalGroup(pgid: number, signal: NodeJS.Signals): boolean {
+/** Sends `signal` to every process of group `pgid`; false when the group no longer exists. */
+export function signalProcessGroup(pgid: number, signal: NodeJS.Signals): boolean {
   try {
     process.kill(-pgid, signal);
     return true;
