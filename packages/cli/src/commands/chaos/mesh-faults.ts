@@ -45,9 +45,12 @@ export async function readMeshFaults(mesh: MeshAccess): Promise<MeshFaults> {
         }
       }),
     );
-    const processFaults: readonly ProcessFaultRecord[] = mesh.processFaults
-      ? await mesh.processFaults.list()
-      : [];
+    let processFaults: readonly ProcessFaultRecord[] = [];
+    try {
+      processFaults = mesh.processFaults ? await mesh.processFaults.list() : [];
+    } catch (error) {
+      unreachable.set('runner', (error as Error).message);
+    }
     for (const fault of processFaults) {
       faults.push({
         instance: fault.instance,
