@@ -63,6 +63,12 @@ export interface ExperimentPlan {
 
 const DEFAULT_SETTLE_MS = 30_000;
 
+/**
+ * The SKU the orders workload buys unless told otherwise: one no one else orders, so that the
+ * stock's books balance exactly against the experiment's own orders (see ShopLedger).
+ */
+export const CHAOS_SKU = 'chaos-treats';
+
 /** The timeline of a validated experiment. */
 export function planExperiment(
   experiment: ChaosExperiment,
@@ -78,7 +84,13 @@ export function planExperiment(
     index,
     spec: step,
     startMs: step.startAfter === undefined ? 0 : scaled(step.startAfter),
-    durationMs: Math.max(1, scaled(step.duration)),
+    // A killed process is down until it restarts: the step lasts at least that long, whatever
+    // the time scale, so that its end is when the target can be back.
+    durationMs: Math.max(
+      1,
+      scaled(step.duration),
+      step.fault.kind === 'kill' && step.fault.restartAfter ? ms(step.fault.restartAfter) : 0,
+    ),
   }));
   const { orders, catState, stock, register } = spec.workload;
   const deadline = (text: DurationText | undefined, fallback: number): number =>
@@ -97,7 +109,7 @@ export function planExperiment(
       ...(orders && {
         orders: {
           ratePerSecond: orders.ratePerSecond,
-          sku: orders.sku ?? 'kibble',
+          sku: orders.sku ?? CHAOS_SKU,
           quantity: orders.quantity ?? 1,
           deadlineMs: deadline(orders.deadline, 2_000),
         },

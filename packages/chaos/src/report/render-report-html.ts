@@ -198,7 +198,7 @@ function outcomeChart(op: OperationReport, steps: readonly StepRecord[], end: nu
 <text x="${PLOT_LEFT}" y="14" font-weight="600">operations per second</text>
 <text x="${WIDTH - 230}" y="14" fill="${BLUE}">■ succeeded</text><text x="${WIDTH - 140}" y="14" fill="${VERMILLION}">✕ failed</text>
 <text x="${PLOT_LEFT - 6}" y="${top + 8}" text-anchor="end">${max}/s</text>
-${frame(steps, end, top, height)}${bars}
+${bars}${frame(steps, end, top, height)}
 </svg>`;
 }
 
