@@ -1,5 +1,6 @@
 import { parseArgs } from 'node:util';
 import type { NemesisKind } from '@catmesh/faults';
+import type { PlantedStorageBug } from '@catmesh/raft/storage';
 
 // What a check runs against and how: parsed from a command line (`check.ts`, `catmesh check`) or
 // given as an object by a program, and validated once, here, into ResolvedCheckOptions.
@@ -50,6 +51,11 @@ export interface CheckOptions {
   readonly quietMs?: { readonly min: number; readonly max: number };
   /** The built cat-feeder entry point; services/cat-feeder/dist/main.js of this checkout. */
   readonly catFeederMain?: string;
+  /**
+   * Runs cat-feeder with a storage bug planted on purpose: only for the tests that show the
+   * durability check catches it. No command-line option sets it.
+   */
+  readonly plantedStorageBug?: PlantedStorageBug;
   /** etcd's rpc.proto; the one in the etcd3 npm package. */
   readonly etcdProto?: string;
   /** The etcd binary; `etcd` on the PATH. */
@@ -57,9 +63,9 @@ export interface CheckOptions {
 }
 
 export type ResolvedCheckOptions = Required<
-  Omit<CheckOptions, 'outDir' | 'catFeederMain' | 'etcdProto' | 'etcdBinary'>
+  Omit<CheckOptions, 'outDir' | 'catFeederMain' | 'plantedStorageBug' | 'etcdProto' | 'etcdBinary'>
 > &
-  Pick<CheckOptions, 'outDir' | 'catFeederMain' | 'etcdProto' | 'etcdBinary'>;
+  Pick<CheckOptions, 'outDir' | 'catFeederMain' | 'plantedStorageBug' | 'etcdProto' | 'etcdBinary'>;
 
 /** A bad option: the run never started. `option` is the command-line name (`--clients`). */
 export class CheckUsageError extends Error {
@@ -132,6 +138,7 @@ export function resolveCheckOptions(options: CheckOptions): ResolvedCheckOptions
     quietMs: range('quietMs', options.quietMs ?? { min: 1_000, max: 3_000 }),
     outDir: options.outDir,
     catFeederMain: options.catFeederMain,
+    plantedStorageBug: options.plantedStorageBug,
     etcdProto: options.etcdProto,
     etcdBinary: options.etcdBinary,
   };

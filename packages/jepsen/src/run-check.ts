@@ -25,7 +25,7 @@ import type { CheckReport } from './report/check-report.js';
 import { formatReport } from './report/print-report.js';
 import { writeRunFiles } from './report/write-run-files.js';
 import { waitForConvergence, type ConvergenceResult } from './verdict/convergence.js';
-import { crashRestartAndRead, type FinalReads } from './verdict/durability.js';
+import { powerLossRestartAndRead, type FinalReads } from './verdict/durability.js';
 import { FaultLog } from './verdict/fault-log.js';
 import { judge } from './verdict/judge.js';
 import { operationStats } from './verdict/operation-stats.js';
@@ -36,8 +36,9 @@ import { Workload } from './workload/workload.js';
 // recording a history while a seeded nemesis breaks things, then heal and verdicts:
 //   linearizable - the history (reads included) has a valid linearization;
 //   convergence  - every member ends with the same state;
-//   durability   - after kill -9 of every member and a restart, each key's value is explained by
-//                  the writes (acknowledged or unknown) and no acknowledged write is lost;
+//   durability   - after every member lost power at once (kill -9 plus a rollback of what was
+//                  not fsynced) and a restart, each key's value is explained by the writes
+//                  (acknowledged or unknown) and no acknowledged write is lost;
 //   crashes      - no member exited on its own.
 
 /** Where a check writes; the CLI's CliIo fits. */
@@ -78,7 +79,7 @@ export async function runCheck(input: CheckOptions, io: CheckIo): Promise<CheckR
   try {
     driver =
       options.target === 'cat-feeder'
-        ? catFeederDriver(options.catFeederMain, io.env['PATH'])
+        ? catFeederDriver(options.catFeederMain, io.env['PATH'], options.plantedStorageBug)
         : etcdDriver({
             protoFile: options.etcdProto,
             binary: options.etcdBinary,
@@ -188,9 +189,9 @@ export async function runCheck(input: CheckOptions, io: CheckIo): Promise<CheckR
       }
     }
     convergence = await waitForConvergence(cluster, SETTLE_MS, io.signal);
-    io.stdout.write(`${elapsed()} kill -9 of every member, restart, final reads\n`);
+    io.stdout.write(`${elapsed()} every member loses power, restart, final reads\n`);
     try {
-      finalReads = await crashRestartAndRead(
+      finalReads = await powerLossRestartAndRead(
         cluster,
         workload.keys,
         recorder,

@@ -3,10 +3,16 @@
 //   --seed N              replay one seed verbosely (add --messages to trace every message)
 //   --seeds N [--start S] run N seeds from S (default 1) and summarise, for `make soak`
 //   --ticks T             length of the chaos phase in ticks (default 1500, as in the tests)
+//   --planted-bug B       run with a bug planted on purpose (SimPlantedBug), to see it caught
 //
 // Exits 1 if any seed breaks an invariant.
 import { parseArgs } from 'node:util';
-import { Simulation, replayCommand, type SimResult } from '../test/sim/simulation.js';
+import {
+  Simulation,
+  replayCommand,
+  type SimPlantedBug,
+  type SimResult,
+} from '../test/sim/simulation.js';
 
 const { values } = parseArgs({
   options: {
@@ -15,8 +21,19 @@ const { values } = parseArgs({
     start: { type: 'string', default: '1' },
     ticks: { type: 'string' },
     messages: { type: 'boolean', default: false },
+    'planted-bug': { type: 'string' },
   },
 });
+
+const plantedBugs: readonly SimPlantedBug[] = [
+  'lease-read-without-tick-catch-up',
+  'hard-state-acknowledged-unsynced',
+];
+const plantedBug = plantedBugs.find((b) => b === values['planted-bug']);
+if (values['planted-bug'] !== undefined && plantedBug === undefined) {
+  console.error(`--planted-bug: expected one of ${plantedBugs.join(', ')}`);
+  process.exit(2);
+}
 
 function int(name: string, value: string | undefined): number | undefined {
   if (value === undefined) return undefined;
@@ -48,6 +65,7 @@ if (seed !== undefined) {
     chaosTicks,
     trace: (line) => console.log(line),
     traceMessages: values.messages,
+    plantedBug,
   });
   console.log(`seed ${seed} parameters: ${JSON.stringify(sim.params)}`);
   const result = sim.run();
@@ -62,13 +80,13 @@ if (seed !== undefined) {
   const failed: SimResult[] = [];
   let events = 0;
   for (let s = start; s < start + seeds; s++) {
-    const result = new Simulation({ seed: s, chaosTicks }).run();
+    const result = new Simulation({ seed: s, chaosTicks, plantedBug }).run();
     events += result.stats.events;
     if (result.violation) {
       failed.push(result);
       console.log(summary(result));
       console.log(`  ${result.violation.message}`);
-      console.log(`  replay: ${replayCommand(s, result.params.chaosTicks)}`);
+      console.log(`  replay: ${replayCommand(s, result.params.chaosTicks, plantedBug)}`);
     }
   }
   const seconds = (performance.now() - began) / 1000;

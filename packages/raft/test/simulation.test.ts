@@ -5,7 +5,7 @@
 import { describe, expect, it } from 'vitest';
 import type { Entry } from '../src/core/index.js';
 import { InvariantViolation, SafetyChecker } from './sim/checker.js';
-import { Simulation, replayCommand, type SimStats } from './sim/simulation.js';
+import { Simulation, replayCommand, type SimPlantedBug, type SimStats } from './sim/simulation.js';
 
 const SEEDS = 1000;
 const CHUNK = 100;
@@ -29,6 +29,8 @@ describe('deterministic simulation', () => {
         readsCompleted: 0,
         faults: 0,
         crashes: 0,
+        lostBatches: 0,
+        pauses: 0,
         transfers: 0,
         confChanges: 0,
         compactions: 0,
@@ -53,6 +55,9 @@ describe('deterministic simulation', () => {
       expect(sum.events / CHUNK).toBeGreaterThan(3000);
       expect(sum.elections).toBeGreaterThan(CHUNK * 3);
       expect(sum.crashes).toBeGreaterThan(CHUNK * 3);
+      // Crashes are power losses that take away batches written but not yet fsynced.
+      expect(sum.lostBatches).toBeGreaterThan(CHUNK);
+      expect(sum.pauses).toBeGreaterThan(CHUNK * 2);
       expect(sum.readsCompleted).toBeGreaterThan(CHUNK * 10);
       expect(sum.snapshotsSent).toBeGreaterThan(CHUNK / 5);
       expect(sum.confChanges).toBeGreaterThan(CHUNK / 5);
@@ -71,6 +76,23 @@ describe('deterministic simulation', () => {
     expect(lines(4242)).toEqual(first);
     expect(lines(4243)).not.toEqual(first);
   });
+});
+
+describe('the simulator catches planted bugs (each of these seeds passes without the bug above)', () => {
+  const caught: readonly (readonly [SimPlantedBug, string, readonly number[]])[] = [
+    // A leader paused past its lease resumes and serves a lease read before its timer catches up.
+    ['lease-read-without-tick-catch-up', 'linearizable reads', [2, 27, 120]],
+    // A vote acknowledged before its fsync is forgotten by a power loss: two leaders in a term.
+    ['hard-state-acknowledged-unsynced', 'election safety', [133, 156, 194]],
+  ];
+  for (const [plantedBug, invariant, seeds] of caught) {
+    it(`${plantedBug}: seeds ${seeds.join(', ')} break ${invariant}`, () => {
+      const broken = seeds.map(
+        (seed) => new Simulation({ seed, plantedBug }).run().violation?.invariant,
+      );
+      expect(broken).toEqual(seeds.map(() => invariant));
+    });
+  }
 });
 
 describe('the simulator checks can fail', () => {

@@ -52,6 +52,24 @@ export function catFeederConfigSchema() {
       default: 10_000,
     }),
     fsync: envVar('CATMESH_FSYNC', envTypes.boolean(), { default: true }),
+    /**
+     * Test harnesses only: CATMESH_TEST_MODE=1 must be set for the CATMESH_TEST_* variables to
+     * be accepted, so that a stray one in production stops the process instead of weakening it.
+     */
+    testMode: envVar('CATMESH_TEST_MODE', envTypes.boolean(), { default: false }),
+    /**
+     * A directory for the power-loss undo journal (PowerLossJournalFs): the harness that kills
+     * this process can then roll back what was not fsynced, as a power loss would.
+     */
+    powerLossJournal: envVar('CATMESH_TEST_POWER_LOSS_JOURNAL', envTypes.string(), {
+      optional: true,
+    }),
+    /** A storage durability bug planted on purpose, to show that the power-loss check sees it. */
+    plantedStorageBug: envVar(
+      'CATMESH_TEST_PLANTED_STORAGE_BUG',
+      envTypes.enumOf(['skip-append-datasync', 'skip-rename-directory-fsync'] as const),
+      { optional: true },
+    ),
     /** Where committed changes are published; unset means no publishing. */
     natsUrl: envVar('CATMESH_NATS_URL', envTypes.url({ schemes: ['nats', 'tls'] }), {
       optional: true,
@@ -69,6 +87,18 @@ export function checkCatFeederConfig(config: CatFeederConfig): void {
       String(config.nodeId),
       `one of the ids in CATMESH_PEERS (${[...config.peers.keys()].join(', ')})`,
     );
+  }
+  for (const [variable, value] of [
+    ['CATMESH_TEST_POWER_LOSS_JOURNAL', config.powerLossJournal],
+    ['CATMESH_TEST_PLANTED_STORAGE_BUG', config.plantedStorageBug],
+  ] as const) {
+    if (value !== undefined && !config.testMode) {
+      throw new ConfigError(
+        variable,
+        value,
+        'unset unless CATMESH_TEST_MODE=1 (test harnesses only)',
+      );
+    }
   }
   if (config.electionTicks <= config.heartbeatTicks) {
     throw new ConfigError(

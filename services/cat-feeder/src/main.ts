@@ -3,7 +3,7 @@ import { join } from 'node:path';
 import { ROOT_CONTEXT, SpanKind, propagation, trace } from '@opentelemetry/api';
 import { catfeederV1, raftV1 } from '@catmesh/proto';
 import { RaftNode } from '@catmesh/raft';
-import { RaftStorage, StorageCorruptionError } from '@catmesh/raft/storage';
+import { PowerLossJournalFs, RaftStorage, StorageCorruptionError } from '@catmesh/raft/storage';
 import { GrpcRaftTransport, raftPeerServerOptions } from '@catmesh/raft/transport';
 import {
   connectNats,
@@ -42,6 +42,11 @@ const metrics = createReplicaMetrics(registry, () =>
 const opened = await RaftStorage.open(join(config.dataDir, 'raft'), {
   fsync: config.fsync,
   onFsync: metrics.onFsync,
+  // Test harnesses only (checkCatFeederConfig refuses them without CATMESH_TEST_MODE=1).
+  ...(config.powerLossJournal !== undefined
+    ? { fs: new PowerLossJournalFs(config.powerLossJournal) }
+    : {}),
+  ...(config.plantedStorageBug !== undefined ? { plantedBug: config.plantedStorageBug } : {}),
 }).catch((error: unknown) => {
   // A corrupt WAL is never applied: stop with the file and offset rather than serve bad state.
   const what =

@@ -4,6 +4,7 @@ import { fileURLToPath } from 'node:url';
 import { credentials, Metadata, status } from '@grpc/grpc-js';
 import type { LocalHost } from '@catmesh/faults';
 import { catfeederV1 } from '@catmesh/proto';
+import type { PlantedStorageBug } from '@catmesh/raft/storage';
 import type { ReadConsistency } from '../check-options.js';
 import { grpcCode, neverSent, reconnectQuickly, unary } from './grpc-errors.js';
 import type { MemberApi, TargetDriver } from './target.js';
@@ -27,10 +28,17 @@ const consistencies: Record<ReadConsistency, catfeederV1.Consistency> = {
 /** Replica ids are 1..n in host order, so host i+1 is replica i+1. */
 const replicaId = (hosts: readonly LocalHost[], host: LocalHost): number => hosts.indexOf(host) + 1;
 
-/** `path` is the PATH the replicas' processes get. */
+const journalOf = (host: LocalHost, dataDir: string): string =>
+  join(dataDir, `${host.name}-power-loss-journal`);
+
+/**
+ * `path` is the PATH the replicas' processes get; `plantedBug` runs them with a storage bug
+ * planted on purpose (tests that show the durability check catches it).
+ */
 export function catFeederDriver(
   main: string = defaultCatFeederMain,
   path: string | undefined = undefined,
+  plantedBug: PlantedStorageBug | undefined = undefined,
 ): TargetDriver {
   if (!existsSync(main)) {
     throw new Error(`${main} is missing: build cat-feeder first (npx tsc -b tsconfig.build.json)`);
@@ -55,9 +63,14 @@ export function catFeederDriver(
           CATMESH_METRICS_PORT: String(METRICS_PORT),
           CATMESH_LOG_LEVEL: 'warn',
           OTEL_SDK_DISABLED: 'true',
+          // Undo journal of what is not fsynced, so the durability check can cut the power.
+          CATMESH_TEST_MODE: '1',
+          CATMESH_TEST_POWER_LOSS_JOURNAL: journalOf(host, dataDir),
+          ...(plantedBug ? { CATMESH_TEST_PLANTED_STORAGE_BUG: plantedBug } : {}),
         },
       };
     },
+    powerLossJournal: journalOf,
     connect(host, hosts) {
       return catFeederMemberApi(`${host.address}:${GRPC_PORT}`, (id) => hosts[id - 1]?.name);
     },

@@ -4,6 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { LocalNetwork, ProcessSupervisor, type ProcessExit } from '@catmesh/faults';
+import { rollBackUnsynced } from '@catmesh/raft/storage';
 import type { MemberApi, TargetDriver } from './target.js';
 
 // A cluster of the target: one member process per host, each inside its own network namespace on
@@ -117,10 +118,19 @@ export class Cluster {
     return `${hash.digest('hex').slice(0, 16)} (${state.size} keys)`;
   }
 
-  /** kill -9 every member at once, then start them all again with the same data. */
-  async crashAndRestartAll(): Promise<void> {
+  /**
+   * Every member loses power at once, then starts again: kill -9, and where the target keeps a
+   * power-loss journal, everything not fsynced is rolled back first (without one, as for etcd,
+   * only the kill: the page cache survives it). Says which it was.
+   */
+  async powerLossAndRestartAll(): Promise<'power loss' | 'kill -9'> {
     await Promise.all(this.members.map((m) => this.processes.kill(m, 'SIGKILL')));
+    const journal = this.driver.powerLossJournal;
+    for (const host of this.network.hosts) {
+      if (journal) await rollBackUnsynced(journal(host, this.dataDir));
+    }
     for (const m of this.members) await this.processes.restart(m);
+    return journal ? 'power loss' : 'kill -9';
   }
 
   /** The tail of each member's output, for the report. */

@@ -34,6 +34,11 @@ export interface TargetDriver {
   readonly name: TargetName;
   /** The command that runs `host` as a member of a cluster of `hosts`, data under `dataDir`. */
   processSpec(host: LocalHost, hosts: readonly LocalHost[], dataDir: string): ProcessSpec;
+  /**
+   * Where `host`'s member keeps its power-loss undo journal (PowerLossJournalFs), if the target
+   * has one: then a power loss can be played by rolling it back after kill -9. etcd has none.
+   */
+  readonly powerLossJournal?: (host: LocalHost, dataDir: string) => string;
   /** A client of `host`, one member of `hosts`. */
   connect(host: LocalHost, hosts: readonly LocalHost[]): MemberApi;
   /**

@@ -3,27 +3,30 @@ import type { History, HistoryEvent, HistoryRecorder, OperationId } from '@catme
 import type { Cluster } from '../cluster/cluster.js';
 import { describeError } from '../cluster/grpc-errors.js';
 
-// Durability: after kill -9 of every member at once and a restart, each key must still hold a
-// value the history explains. The final linearizable reads are recorded after everything else
+// Durability: after every member loses power at once (kill -9, then what was not fsynced is
+// rolled back from each member's power-loss journal; a target without one, etcd, gets the kill
+// only) and a restart, each key must still hold a value the history explains. The final linearizable reads are recorded after everything else
 // (as process `final`), and the writes plus those reads are checked for linearizability: an
 // acknowledged write that was lost, or a value nobody wrote, makes that history illegal.
 
 export const FINAL_PROCESS = 'final';
 
 export interface FinalReads {
+  /** What the members went through before the reads. */
+  readonly crash: 'power loss' | 'kill -9';
   /** Keys no member could read before the deadline. */
   readonly unread: readonly string[];
 }
 
-/** Crashes and restarts every member, then reads each key linearizably into the history. */
-export async function crashRestartAndRead(
+/** Cuts every member's power and restarts it, then reads each key linearizably into the history. */
+export async function powerLossRestartAndRead(
   cluster: Cluster,
   keys: readonly string[],
   recorder: HistoryRecorder,
   timeoutMs: number,
   signal?: AbortSignal,
 ): Promise<FinalReads> {
-  await cluster.crashAndRestartAll();
+  const crash = await cluster.powerLossAndRestartAll();
   await cluster.waitForLeader(timeoutMs, signal);
   const deadline = performance.now() + timeoutMs;
   const unread: string[] = [];
@@ -48,7 +51,7 @@ export async function crashRestartAndRead(
       }
     }
   }
-  return { unread };
+  return { crash, unread };
 }
 
 /** The history's writes (every operation but a read) and the final reads, in order. */

@@ -105,14 +105,14 @@ function durabilityVerdict(
       name: 'durability',
       passed: false,
       verdict: 'failed',
-      detail: `after kill -9 of every member: ${durability.error}`,
+      detail: `after every member lost power (or was killed) at once: ${durability.error}`,
     };
   }
   const { reads, result } = durability;
   const verdict = historyVerdict(
     'durability',
     result,
-    `kill -9 of every member, restart, ${keys} keys read; writes + final reads`,
+    `${reads.crash} of every member, restart, ${keys} keys read; writes + final reads`,
     checkTimeoutMs,
   );
   if (reads.unread.length === 0) return verdict;

@@ -11,3 +11,7 @@ export type {
 export type { StoredState, RecoveryReport, TornTailNotice } from './recovery.js';
 export type { FsyncObserver, FsyncTarget } from './durable-fs.js';
 export { StorageCorruptionError } from './errors.js';
+export type { PlantedStorageBug } from './durable-fs.js';
+export type { StorageFile, StorageFs } from './storage-fs.js';
+export { PowerLossJournalFs, rollBackUnsynced } from './power-loss-journal.js';
+export type { RollBackReport } from './power-loss-journal.js';

@@ -8,15 +8,15 @@
 // batch holding it is durable. The hard state is a WAL record too, so entries and the hard state
 // that commits them are durable together, at the cost of one fsync.
 
-import { unlink } from 'node:fs/promises';
-import type { FileHandle } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
-import type { FsyncObserver } from './durable-fs.js';
+import type { FsyncObserver, PlantedStorageBug } from './durable-fs.js';
 import { DurableFs, writeFully } from './durable-fs.js';
 import { LogWindow } from './log-window.js';
 import type { StoredState, Recovered, RecoveryReport, SegmentInfo } from './recovery.js';
 import { EMPTY_HARD_STATE, recover } from './recovery.js';
 import { encodeSnapshotFile } from './snapshot-file.js';
+import type { StorageFile, StorageFs } from './storage-fs.js';
+import { nodeStorageFs } from './storage-fs.js';
 import {
   encodeSegmentHeader,
   MAX_PAYLOAD_SIZE,
@@ -38,6 +38,13 @@ export interface RaftStorageOptions {
   readonly segmentSize?: number;
   /** Called after every fsync with what it synced and how long it took, e.g. for a histogram. */
   readonly onFsync?: FsyncObserver;
+  /**
+   * The file layer (default node:fs). Tests pass a PowerLossJournalFs to model power loss; the
+   * storage's code path is the same either way.
+   */
+  readonly fs?: StorageFs;
+  /** Only for the tests that prove the power-loss checks catch it; see PlantedStorageBug. */
+  readonly plantedBug?: PlantedStorageBug;
 }
 
 /**
@@ -137,7 +144,7 @@ export class RaftStorage {
   private durable: LogSummary;
 
   private readonly segments: SegmentInfo[];
-  private tail: { handle: FileHandle; size: number } | undefined;
+  private tail: { handle: StorageFile; size: number } | undefined;
   private nextSegmentSeq: number;
   private nextBatch: number;
 
@@ -185,16 +192,22 @@ export class RaftStorage {
       fsyncSeconds: 0,
       snapshots: 0,
     };
-    const fs = new DurableFs(resolve(dir), options.fsync ?? true, (target, seconds) => {
-      counters.fsyncs += 1;
-      counters.fsyncSeconds += seconds;
-      try {
-        options.onFsync?.(target, seconds);
-      } catch (error) {
-        // A broken metrics hook must not fail the saves whose data is already durable.
-        process.emitWarning(`raft storage onFsync hook threw: ${String(error)}`);
-      }
-    });
+    const fs = new DurableFs(
+      resolve(dir),
+      options.fs ?? nodeStorageFs,
+      options.fsync ?? true,
+      (target, seconds) => {
+        counters.fsyncs += 1;
+        counters.fsyncSeconds += seconds;
+        try {
+          options.onFsync?.(target, seconds);
+        } catch (error) {
+          // A broken metrics hook must not fail the saves whose data is already durable.
+          process.emitWarning(`raft storage onFsync hook threw: ${String(error)}`);
+        }
+      },
+      options.plantedBug,
+    );
     const recovered = await recover(fs);
     const storage = new RaftStorage(fs, segmentSize, counters, recovered);
     return { storage, state: recovered.state, recovery: recovered.report };
@@ -232,7 +245,7 @@ export class RaftStorage {
       // are not fsynced: a segment that reappears after a crash is replayed (harmless, its
       // entries are all covered by the snapshot) or, behind a gap, removed on open.
       while (this.segments.length > 1 && this.segments[1]!.prevIndex <= index) {
-        await unlink(this.segments[0]!.file);
+        await this.fs.files.unlink(this.segments[0]!.file);
         this.segments.shift();
       }
     });
@@ -427,7 +440,7 @@ export class RaftStorage {
       await this.startSegment(number, body);
     } else {
       await writeFully(this.tail.handle, [body], this.tail.size);
-      await this.fs.syncData(this.tail.handle, 'segment');
+      await this.fs.syncAppend(this.tail.handle);
       this.tail.size += body.length;
       this.counters.bytes += body.length;
     }
@@ -438,7 +451,9 @@ export class RaftStorage {
     if (batch.snapshot && previousSnapshot > 0) {
       // The new snapshot's marker is durable, so the old file is no longer referenced. Failing to
       // delete it is harmless (the next open removes it) and must not fail the saves.
-      await unlink(join(this.fs.dir, snapshotFileName(previousSnapshot))).catch(() => undefined);
+      await this.fs.files
+        .unlink(join(this.fs.dir, snapshotFileName(previousSnapshot)))
+        .catch(() => undefined);
     }
   }
 

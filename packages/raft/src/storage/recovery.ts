@@ -1,8 +1,6 @@
 // Opening a storage directory: replay the WAL segments, cut a torn tail, load the snapshot the
 // WAL names, and remove what a crash or an interrupted compaction left behind.
 
-import { mkdir, open, readdir, readFile, unlink } from 'node:fs/promises';
-import type { FileHandle } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import type { DurableFs } from './durable-fs.js';
 import { StorageCorruptionError } from './errors.js';
@@ -22,6 +20,7 @@ import {
   TEMP_SUFFIX,
 } from './wal-format.js';
 import { decodeSnapshotFile } from './snapshot-file.js';
+import type { StorageFile } from './storage-fs.js';
 import type { Entry, HardState, Snapshot } from '../core/types.js';
 
 export const EMPTY_HARD_STATE: HardState = { term: 0, vote: 0, commit: 0 };
@@ -63,15 +62,15 @@ export interface Recovered {
   /** Live segments, oldest first; the last one is appended to. */
   readonly segments: readonly SegmentInfo[];
   /** The last segment, opened for writing, and its size (after any torn tail was cut). */
-  readonly tail?: { readonly handle: FileHandle; readonly size: number };
+  readonly tail?: { readonly handle: StorageFile; readonly size: number };
   readonly nextSegmentSeq: number;
   readonly nextBatch: number;
 }
 
 export async function recover(fs: DurableFs): Promise<Recovered> {
-  const { dir } = fs;
+  const { dir, files } = fs;
   // Each directory mkdir created is an entry in its parent, to be made durable like a file's.
-  const created = await mkdir(dir, { recursive: true });
+  const created = await files.mkdirs(dir);
   for (
     let made = dir;
     created !== undefined && made.length >= created.length;
@@ -81,11 +80,11 @@ export async function recover(fs: DurableFs): Promise<Recovered> {
   }
   const removedFiles: string[] = [];
   const remove = async (name: string): Promise<void> => {
-    await unlink(join(dir, name));
+    await files.unlink(join(dir, name));
     removedFiles.push(join(dir, name));
   };
 
-  const names = await readdir(dir);
+  const names = await files.readdir(dir);
   const segmentSeqs: number[] = [];
   const snapshotIndexes: number[] = [];
   for (const name of names) {
@@ -119,7 +118,7 @@ export async function recover(fs: DurableFs): Promise<Recovered> {
   let tailSize = 0;
   let nextBatch = 1;
   for (const [i, segment] of segments.entries()) {
-    const buf = await readFile(segment.file);
+    const buf = await files.readFile(segment.file);
     const isLast = i === segments.length - 1;
     const scan = scanSegment(segment.file, buf, isLast);
     const { header } = scan;
@@ -165,7 +164,7 @@ export async function recover(fs: DurableFs): Promise<Recovered> {
     const file = join(dir, snapshotFileName(replay.snapshotIndex));
     let buf: Buffer;
     try {
-      buf = await readFile(file);
+      buf = await files.readFile(file);
     } catch (error) {
       if ((error as NodeJS.ErrnoException).code !== 'ENOENT') throw error;
       throw new StorageCorruptionError(file, 0, 'the snapshot the WAL refers to is missing');
@@ -196,7 +195,7 @@ export async function recover(fs: DurableFs): Promise<Recovered> {
     nextSegmentSeq = segments.pop()!.seq;
     await remove(segmentFileName(nextSegmentSeq));
   } else if (segments.length > 0) {
-    const handle = await open(segments.at(-1)!.file, 'r+');
+    const handle = await files.open(segments.at(-1)!.file, 'r+');
     try {
       if (tornTail) {
         await handle.truncate(tailSize);

@@ -3,10 +3,17 @@
 // every event. A seed replays exactly (scripts/simulate.ts --seed N).
 //
 // One run: a chaos phase (partitions symmetric and one-way, loss, duplication, long delays,
-// crashes that lose what was not persisted, including between persisting a Ready and sending
-// its messages, leadership transfers, membership changes, log compaction with snapshots sent to
-// lagging replicas), then the network heals and every replica restarts: a leader must emerge and
-// a final command must reach every member within bounded simulated time.
+// crashes that are power losses (what was written but not fsynced is lost, see disk.ts),
+// including between persisting a Ready and sending its messages, pauses of a whole replica,
+// leadership transfers, membership changes, log compaction with snapshots sent to lagging
+// replicas), then the network heals and every replica restarts: a leader must emerge and a final
+// command must reach every member within bounded simulated time.
+//
+// Each replica has its own clock, drifting within a bound per seed: it ticks once per unit of
+// its own time, so replicas tick at slightly different rates and phases. A paused replica's
+// clock runs on; when it resumes, a waiting client request and its queued messages come first,
+// and its timer fires late and catches up the ticks it missed, as in cat-feeder's driver, which
+// also catches up before a lease read (the protection a paused leader's stale lease needs).
 //
 // Parameters vary per seed (cluster size, PreVote, CheckQuorum, safe or lease reads, flow-control
 // windows, disk latency, fault rates). A third of the seeds are "leader churn": new leaders are
@@ -20,16 +27,15 @@ import {
   decodeConfChangeEntry,
   type ConfChange,
   type Entry,
-  type HardState,
   type Message,
   type NodeId,
   type ReadOnlyMode,
   type ReadState,
   type Ready,
   type Role,
-  type Snapshot,
 } from '../../src/core/index.js';
 import { InvariantViolation, SafetyChecker, entryIdentity, type ReplicaView } from './checker.js';
+import { SimDisk } from './disk.js';
 import { SimNetwork, type NetworkFaults } from './network.js';
 import { Prng } from './prng.js';
 
@@ -37,9 +43,14 @@ import { Prng } from './prng.js';
 export const DEFAULT_CHAOS_TICKS = 1500;
 
 /** The command that replays one seed verbosely (with the same chaos length). */
-export function replayCommand(seed: number, chaosTicks = DEFAULT_CHAOS_TICKS): string {
+export function replayCommand(
+  seed: number,
+  chaosTicks = DEFAULT_CHAOS_TICKS,
+  plantedBug?: SimPlantedBug,
+): string {
   const ticks = chaosTicks === DEFAULT_CHAOS_TICKS ? '' : ` --ticks ${chaosTicks}`;
-  return `node --conditions=@catmesh/source --import tsx packages/raft/scripts/simulate.ts --seed ${seed}${ticks}`;
+  const bug = plantedBug === undefined ? '' : ` --planted-bug ${plantedBug}`;
+  return `node --conditions=@catmesh/source --import tsx packages/raft/scripts/simulate.ts --seed ${seed}${ticks}${bug}`;
 }
 
 export interface SimOptions {
@@ -50,7 +61,17 @@ export interface SimOptions {
   readonly trace?: (line: string) => void;
   /** Also trace every message sent, delivered and dropped. */
   readonly traceMessages?: boolean;
+  /** Only for the tests that prove the simulator catches it; see SimPlantedBug. */
+  readonly plantedBug?: SimPlantedBug;
 }
+
+/**
+ * A bug planted in the simulated driver on purpose, to show that the simulator catches it:
+ * 'lease-read-without-tick-catch-up' serves a lease read without first ticking the time that
+ * passed unseen (a paused leader trusts a lease that ran out); 'hard-state-acknowledged-unsynced'
+ * goes on with a Ready that holds only a hard state (a vote, a new term) without its fsync.
+ */
+export type SimPlantedBug = 'lease-read-without-tick-catch-up' | 'hard-state-acknowledged-unsynced';
 
 export interface SimParams {
   readonly voters: number;
@@ -87,6 +108,10 @@ export interface SimParams {
   readonly commitCrashChance: number;
   /** Downtime of a crashed replica, in ticks (inclusive range). */
   readonly downtime: readonly [number, number];
+  /** Each replica's clock runs at 1 ± up to this much of the world's rate. */
+  readonly clockDrift: number;
+  /** How long a pause stops a replica, in ticks (inclusive range). */
+  readonly pause: readonly [number, number];
   readonly network: NetworkFaults;
 }
 
@@ -101,6 +126,9 @@ export interface SimStats {
   readsCompleted: number;
   faults: number;
   crashes: number;
+  /** Batches written but not fsynced that power losses took away. */
+  lostBatches: number;
+  pauses: number;
   transfers: number;
   confChanges: number;
   compactions: number;
@@ -124,12 +152,23 @@ interface StateMachine {
   hash: number;
 }
 
+/** A replica's own clock: `elapsed` units of its time, of which `ticked` were ticks delivered. */
+interface NodeClock {
+  readonly rate: number;
+  elapsed: number;
+  ticked: number;
+}
+
 interface Replica {
   readonly id: NodeId;
   readonly founding: boolean;
   readonly prng: Prng;
   raft: RaftNode | undefined;
-  storage: { hardState: HardState; snapshot: Snapshot | undefined; entries: Entry[] };
+  readonly disk: SimDisk;
+  readonly clock: NodeClock;
+  /** Paused (SIGSTOP) until this tick: no ticks, no I/O; messages wait in `inbox`. */
+  pausedUntil: number | undefined;
+  inbox: Message[];
   sm: StateMachine;
   pending: { ready: Ready; at: number } | undefined;
   checkedCommit: number;
@@ -206,6 +245,7 @@ function deriveParams(seed: number, chaosTicks: number): SimParams {
     newLeaderIsolateChance: churn ? 0.5 : p.pick([0, 0.1]),
     commitCrashChance: churn ? 0.25 : 0.05,
     downtime: churn ? [3, 20] : [5, 60],
+    ...clockParams(p),
     network: {
       drop: p.float() * 0.1,
       duplicate: p.float() * 0.05,
@@ -216,6 +256,11 @@ function deriveParams(seed: number, chaosTicks: number): SimParams {
       reorder: p.float() * 0.2,
     },
   };
+}
+
+/** Drawn last, so that adding them left every other parameter of a seed as it was. */
+function clockParams(p: Prng): Pick<SimParams, 'clockDrift' | 'pause'> {
+  return { clockDrift: p.pick([0, 0.005, 0.01]), pause: [20, 60] };
 }
 
 const CALM_NETWORK: NetworkFaults = {
@@ -238,6 +283,7 @@ type FaultKind =
   | 'transfer'
   | 'conf-change'
   | 'compact'
+  | 'pause'
   | 'network';
 
 const FAULT_WEIGHTS: readonly (readonly [FaultKind, number])[] = [
@@ -250,6 +296,7 @@ const FAULT_WEIGHTS: readonly (readonly [FaultKind, number])[] = [
   ['transfer', 2],
   ['conf-change', 2],
   ['compact', 3],
+  ['pause', 2],
   ['network', 1],
 ];
 
@@ -268,6 +315,8 @@ export class Simulation {
     readsCompleted: 0,
     faults: 0,
     crashes: 0,
+    lostBatches: 0,
+    pauses: 0,
     transfers: 0,
     confChanges: 0,
     compactions: 0,
@@ -283,6 +332,7 @@ export class Simulation {
   private readonly trace: ((line: string) => void) | undefined;
   private readonly traceMessages: boolean;
   private readonly founders: NodeId[];
+  private readonly plantedBug: SimPlantedBug | undefined;
   private now = 0;
   private nextNodeId: NodeId;
   private nextCommand = 1;
@@ -298,6 +348,7 @@ export class Simulation {
     this.net = new SimNetwork(this.prng.fork(), { ...this.params.network });
     this.trace = options.trace;
     this.traceMessages = options.traceMessages ?? false;
+    this.plantedBug = options.plantedBug;
     this.founders = Array.from({ length: this.params.voters }, (_, i) => i + 1);
     this.nextNodeId = this.params.voters + 1;
     for (const id of this.founders) this.addReplica(id, true);
@@ -336,6 +387,8 @@ export class Simulation {
     if (this.healTick === undefined && this.now >= p.chaosTicks) this.heal();
     if (this.healTick === undefined) this.maybeFault();
     for (const r of this.replicas.values()) {
+      r.clock.elapsed += r.clock.rate;
+      if (r.pausedUntil !== undefined && r.pausedUntil <= this.now) this.resume(r);
       if (r.reconnectAt !== undefined && r.reconnectAt <= this.now) {
         r.reconnectAt = undefined;
         this.net.reconnect(r.id);
@@ -351,16 +404,12 @@ export class Simulation {
       }
     }
     this.clients();
-    for (const r of this.prng.shuffle(this.live())) {
-      if (r.raft === undefined) continue;
-      this.stats.events++;
-      r.raft.tick();
-      this.after(r);
-    }
+    for (const r of this.prng.shuffle(this.running())) this.catchUpTicks(r);
     const { deliver, cut } = this.net.takeDue(this.now);
     for (const m of cut) this.dropped(m, 'cut in flight');
     for (const m of deliver) this.deliver(m);
     for (const r of this.replicas.values()) {
+      if (r.pausedUntil !== undefined) continue;
       if (r.pending !== undefined && r.pending.at <= this.now && r.raft !== undefined) {
         const { ready } = r.pending;
         r.pending = undefined;
@@ -376,6 +425,36 @@ export class Simulation {
     return [...this.replicas.values()].filter((r) => r.raft !== undefined);
   }
 
+  /** Live and not paused: the replicas that act. */
+  private running(): Replica[] {
+    return this.live().filter((r) => r.pausedUntil === undefined);
+  }
+
+  /**
+   * The driver's timer: one tick per unit of the replica's own time since the last tick, at most
+   * a few election timeouts' worth (after that more ticks change nothing), as cat-feeder does.
+   */
+  private catchUpTicks(r: Replica): void {
+    const now = Math.floor(r.clock.elapsed);
+    const due = Math.min(now - r.clock.ticked, 4 * this.params.electionTick);
+    r.clock.ticked = now;
+    for (let i = 0; i < due && r.raft !== undefined; i++) {
+      this.stats.events++;
+      r.raft.tick();
+      this.after(r);
+    }
+  }
+
+  private resume(r: Replica): void {
+    r.pausedUntil = undefined;
+    this.log(`node ${r.id} resumes`);
+    // What waited while it was stopped runs before its timer: a client's read first.
+    if (this.prng.chance(0.7)) this.readOn(r);
+    const inbox = r.inbox;
+    r.inbox = [];
+    for (const m of inbox) this.deliver(m);
+  }
+
   private log(line: string): void {
     this.trace?.(`[t=${this.now}] ${line}`);
   }
@@ -388,7 +467,14 @@ export class Simulation {
       founding,
       prng: this.prng.fork(),
       raft: undefined,
-      storage: { hardState: { term: 0, vote: NONE, commit: 0 }, snapshot: undefined, entries: [] },
+      disk: new SimDisk(id, { term: 0, vote: NONE, commit: 0 }),
+      clock: {
+        rate: 1 + (this.prng.float() * 2 - 1) * this.params.clockDrift,
+        elapsed: 0,
+        ticked: 0,
+      },
+      pausedUntil: undefined,
+      inbox: [],
       sm: { applied: 0, count: 0, hash: FNV_OFFSET },
       pending: undefined,
       checkedCommit: 0,
@@ -406,7 +492,8 @@ export class Simulation {
 
   private restart(r: Replica): void {
     const p = this.params;
-    const s = r.storage;
+    const s = r.disk.durable;
+    r.clock.ticked = Math.floor(r.clock.elapsed);
     r.raft = new RaftNode({
       id: r.id,
       electionTick: p.electionTick,
@@ -436,6 +523,13 @@ export class Simulation {
     r.raft = undefined;
     r.pending = undefined;
     r.crashAt = undefined;
+    r.pausedUntil = undefined;
+    r.inbox = [];
+    // Every crash is a power loss: unsynced batches are gone, unless the disk got to some first.
+    const unsynced = r.disk.unsyncedBatches;
+    const kept = this.prng.chance(0.3) ? this.prng.range(0, unsynced) : 0;
+    r.disk.powerLoss(kept);
+    this.stats.lostBatches += unsynced - kept;
     r.restartAt = r.removed ? undefined : this.now + this.prng.range(...this.params.downtime);
     this.stats.crashes++;
     for (const [key, read] of this.reads) if (read.node === r.id) this.reads.delete(key);
@@ -521,6 +615,10 @@ export class Simulation {
         for (const m of ready.messages) this.send(m);
         this.sentEarly.add(ready);
       }
+      // Written at once; durable only when the fsync returns (complete).
+      if (ready.hardState !== undefined || ready.snapshot !== undefined || first !== undefined) {
+        r.disk.write(ready);
+      }
       const latency = this.prng.range(0, this.params.persistLatencyMax);
       if (latency === 0) this.complete(r, ready);
       else r.pending = { ready, at: this.now + latency };
@@ -531,10 +629,13 @@ export class Simulation {
   private complete(r: Replica, ready: Ready): void {
     const crashChance = this.healTick === undefined ? this.params.crashAtReadyChance : 0;
     if (this.prng.chance(crashChance)) {
-      this.crash(r, 'before persisting a Ready');
+      this.crash(r, "before a Ready's fsync returned");
       return;
     }
-    this.persist(r, ready);
+    const hardStateOnly = ready.entries.length === 0 && ready.snapshot === undefined;
+    if (!(hardStateOnly && this.plantedBug === 'hard-state-acknowledged-unsynced')) {
+      r.disk.sync();
+    }
     if (this.prng.chance(crashChance)) {
       this.crash(r, 'after persisting a Ready, before sending its messages');
       return;
@@ -543,28 +644,6 @@ export class Simulation {
     this.apply(r, ready);
     // Applying may have stopped this very replica (its own removal committed).
     r.raft?.advance(ready);
-  }
-
-  private persist(r: Replica, ready: Ready): void {
-    const s = r.storage;
-    if (ready.snapshot !== undefined) {
-      s.snapshot = ready.snapshot;
-      s.entries = [];
-    }
-    const first = ready.entries[0];
-    if (first !== undefined) {
-      const base = s.entries[0]?.index ?? (s.snapshot?.metadata.index ?? 0) + 1;
-      const keep = first.index - base;
-      if (keep < 0 || keep > s.entries.length) {
-        throw new InvariantViolation(
-          'storage',
-          `node ${r.id}: Ready entries start at ${first.index}, storage holds ${base}..${base + s.entries.length - 1}`,
-        );
-      }
-      s.entries.length = keep;
-      for (const e of ready.entries) s.entries.push(e);
-    }
-    if (ready.hardState !== undefined) s.hardState = ready.hardState;
   }
 
   private apply(r: Replica, ready: Ready): void {
@@ -634,6 +713,10 @@ export class Simulation {
       this.dropped(m, 'receiver down');
       return;
     }
+    if (dest.pausedUntil !== undefined) {
+      dest.inbox.push(m); // the kernel queues it until the process runs again
+      return;
+    }
     this.stats.events++;
     if (this.traceMessages) this.log(`deliver ${describeMessage(m)}`);
     dest.raft.step(m);
@@ -652,7 +735,7 @@ export class Simulation {
 
   private leader(): Replica | undefined {
     let best: Replica | undefined;
-    for (const r of this.replicas.values()) {
+    for (const r of this.running()) {
       if (r.raft?.role === 'leader' && (best === undefined || r.raft.term > best.raft!.term))
         best = r;
     }
@@ -661,7 +744,7 @@ export class Simulation {
 
   /** A client sends commands to some replica, which forwards them to the leader it knows. */
   private propose(): void {
-    const live = this.live();
+    const live = this.running();
     if (live.length === 0) return;
     this.stats.events++;
     let target = this.prng.pick(live);
@@ -671,7 +754,8 @@ export class Simulation {
       // The replica forwards to the leader it knows, over the network like any message.
       const hint = target.raft!.leader;
       const forwarded = hint === NONE ? undefined : this.replicas.get(hint);
-      if (forwarded?.raft === undefined || !this.net.linkUp(target.id, hint)) return;
+      if (forwarded?.raft === undefined || forwarded.pausedUntil !== undefined) return;
+      if (!this.net.linkUp(target.id, hint)) return;
       target = forwarded;
     }
     // Clients have a bounded number of requests outstanding: they wait while the leader has a
@@ -684,12 +768,19 @@ export class Simulation {
   }
 
   private read(): void {
-    const live = this.live();
+    const live = this.running();
     if (live.length === 0) return;
+    this.readOn(this.prng.pick(live));
+  }
+
+  private readOn(r: Replica): void {
     this.stats.events++;
-    const r = this.prng.pick(live);
+    // The driver ticks the time that passed unseen before it trusts a lease (cat-feeder's
+    // leaseBarrier); a read served from the lease without it is the planted bug.
+    if (this.plantedBug !== 'lease-read-without-tick-catch-up') this.catchUpTicks(r);
+    if (r.raft === undefined) return;
     const key = `r${this.nextRead++}`;
-    const result = r.raft!.readIndex(encoder.encode(key));
+    const result = r.raft.readIndex(encoder.encode(key));
     if (result.ok) {
       this.stats.reads++;
       this.reads.set(key, {
@@ -792,6 +883,17 @@ export class Simulation {
         if (this.net.partitioned) this.log('network heals');
         this.net.heal();
         return;
+      case 'pause': {
+        // Usually the leader: a paused leader whose lease ran out must not serve lease reads.
+        const running = this.running().filter((r) => !r.removed);
+        const r = leader !== undefined && this.prng.chance(0.6) ? leader : undefined;
+        const target = r ?? (running.length > 0 ? this.prng.pick(running) : undefined);
+        if (target === undefined) return;
+        target.pausedUntil = this.now + this.prng.range(...this.params.pause);
+        this.stats.pauses++;
+        this.log(`node ${target.id} pauses until t=${target.pausedUntil}`);
+        return;
+      }
       case 'crash': {
         const live = this.live().filter((r) => !r.removed);
         if (live.length > 0) this.crash(this.prng.pick(live), 'fault');
@@ -818,15 +920,12 @@ export class Simulation {
         if (leader !== undefined) this.changeMembership(leader);
         return;
       case 'compact': {
-        const candidates = this.live().filter((r) => r.pending === undefined);
+        const candidates = this.running().filter((r) => r.pending === undefined);
         if (candidates.length === 0) return;
         const r = this.prng.pick(candidates);
         const st = r.raft!.status();
         if (st.applied - (st.firstIndex - 1) < 5) return;
-        const snapshot = r.raft!.compact(st.applied, encodeState(r.sm));
-        r.storage.snapshot = snapshot;
-        const drop = r.storage.entries.findIndex((e) => e.index > snapshot.metadata.index);
-        r.storage.entries = drop < 0 ? [] : r.storage.entries.slice(drop);
+        r.disk.compact(r.raft!.compact(st.applied, encodeState(r.sm)));
         this.stats.compactions++;
         this.log(`node ${r.id} compacts its log up to ${st.applied}`);
         return;
@@ -881,6 +980,7 @@ export class Simulation {
     this.log('HEAL: network repaired, every stopped replica restarts');
     for (const r of this.replicas.values()) {
       r.crashAt = undefined;
+      if (r.pausedUntil !== undefined) this.resume(r);
       if (r.raft === undefined && !r.removed) this.restart(r);
     }
   }
