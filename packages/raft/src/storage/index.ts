@@ -11,3 +11,4 @@ export type {
 export type { StoredState, RecoveryReport, TornTailNotice } from './recovery.js';
 export type { FsyncObserver, FsyncTarget } from './durable-fs.js';
 export { StorageCorruptionError } from './errors.js';
+export { checkClusterId } from './cluster-id-file.js';

@@ -11,6 +11,7 @@
 import { unlink } from 'node:fs/promises';
 import type { FileHandle } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
+import { checkClusterId, readClusterIdFile, writeClusterIdFile } from './cluster-id-file.js';
 import type { FsyncObserver } from './durable-fs.js';
 import { DurableFs, writeFully } from './durable-fs.js';
 import { LogWindow } from './log-window.js';
@@ -88,6 +89,11 @@ export interface OpenedStorage {
   readonly state: StoredState;
   /** What opening had to repair. A torn tail is normal after a crash; log it. */
   readonly recovery: RecoveryReport;
+  /**
+   * The cluster this data belongs to (saveClusterId); undefined for a new data dir or one
+   * written before cluster ids existed.
+   */
+  readonly clusterId: string | undefined;
 }
 
 /** Log position and hard state, as of some point in the sequence of saves. */
@@ -196,8 +202,9 @@ export class RaftStorage {
       }
     });
     const recovered = await recover(fs);
+    const clusterId = await readClusterIdFile(fs.dir);
     const storage = new RaftStorage(fs, segmentSize, counters, recovered);
-    return { storage, state: recovered.state, recovery: recovered.report };
+    return { storage, state: recovered.state, recovery: recovered.report, clusterId };
   }
 
   /**
@@ -236,6 +243,13 @@ export class RaftStorage {
         this.segments.shift();
       }
     });
+  }
+
+  /** Records, durably, the cluster this data belongs to (read back by open() as `clusterId`). */
+  async saveClusterId(id: string): Promise<void> {
+    this.checkOpen();
+    checkClusterId(id);
+    return this.enqueue(() => writeClusterIdFile(this.fs, id));
   }
 
   stats(): StorageStats {
@@ -412,7 +426,7 @@ export class RaftStorage {
       // The snapshot file must be durable before the WAL marker that refers to it.
       const handle = await this.fs.writeAtomically(
         snapshotFileName(batch.snapshot.metadata.index),
-        [encodeSnapshotFile(batch.snapshot)],
+        encodeSnapshotFile(batch.snapshot),
         'snapshot',
       );
       await handle.close();
