@@ -3,7 +3,8 @@
 // ids adopts the founders' id on its first start.
 import { readFile, rm } from 'node:fs/promises';
 import { join } from 'node:path';
-import { Metadata } from '@grpc/grpc-js';
+import { credentials, Metadata } from '@grpc/grpc-js';
+import { catfeederV1 } from '@catmesh/proto';
 import { freePort } from '@catmesh/testkit';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { Cluster, unary, type ReplicaProcess } from './support/cluster.js';
@@ -60,6 +61,47 @@ describe('cat-feeder cluster identity', () => {
     await a.waitForLeader();
     await put(r, 'after-migration');
   });
+
+  it('lets a joiner adopt and record the id of the group that adds it', async () => {
+    const leader = await a.waitForLeader();
+    const address = `127.0.0.1:${await freePort()}`;
+    const joiner: ReplicaProcess = {
+      id: 4,
+      address,
+      metricsPort: await freePort(),
+      dataDir: join(a.replica(1).dataDir, '..', 'joiner'),
+      client: new catfeederV1.CatFeederServiceClient(address, credentials.createInsecure()),
+      admin: new catfeederV1.CatFeederAdminServiceClient(address, credentials.createInsecure()),
+      process: undefined,
+      output: [],
+    };
+    try {
+      await unary((cb) => leader.admin.addMember({ id: 4, address, learner: true }, cb));
+      a.launch(joiner, { CATMESH_JOIN: 'true' });
+      const idA = await clusterIdOf(a.replica(1));
+      await vi.waitFor(async () => expect(await clusterIdOf(joiner)).toBe(idA), {
+        timeout: 30_000,
+      });
+      await put(leader, 'seen-by-the-joiner');
+      await vi.waitFor(
+        async () => {
+          const response = await unary<catfeederV1.GetResponse>((cb) =>
+            joiner.client.get(
+              { key: 'seen-by-the-joiner', consistency: catfeederV1.Consistency.CONSISTENCY_STALE },
+              cb,
+            ),
+          );
+          expect(response.kv?.value.toString()).toBe('v');
+        },
+        { timeout: 30_000 },
+      );
+    } finally {
+      joiner.process?.kill('SIGKILL');
+      joiner.client.close();
+      joiner.admin.close();
+      await unary((cb) => leader.admin.removeMember({ id: 4 }, cb)).catch(() => undefined);
+    }
+  }, 60_000);
 
   it('refuses to run on another group’s data, naming both ids', async () => {
     const [idA, idB] = [await clusterIdOf(a.replica(1)), await clusterIdOf(b.replica(1))];
