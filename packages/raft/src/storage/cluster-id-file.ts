@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import type { DurableFs } from './durable-fs.js';
 import { StorageCorruptionError } from './errors.js';
 
-export const CLUSTER_ID_FILE = 'cluster-id';
+const CLUSTER_ID_FILE = 'cluster-id';
 
 /** Printable, no spaces, short: it travels in a gRPC header. */
 const CLUSTER_ID = /^[A-Za-z0-9._-]{1,64}$/;

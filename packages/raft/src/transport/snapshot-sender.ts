@@ -29,10 +29,6 @@ export class SnapshotSender {
     private readonly finished: (outcome: SnapshotOutcome, error: ServiceError | null) => void,
   ) {}
 
-  get sending(): boolean {
-    return this.active !== undefined;
-  }
-
   send(message: raftV1.Message): void {
     if (this.closed) return;
     if (this.active) this.pending = message;
