@@ -294,7 +294,7 @@ describe('RaftStorage snapshots', () => {
     // A crash after the snapshot file was renamed into place but before its WAL marker: the save
     // never resolved, so the state is the one before it.
     const orphan = join(dir, 'snapshot-00000000000000000009.snap');
-    await writeFile(orphan, encodeSnapshotFile(snapshotAt(9, 1, 'newer')));
+    await writeFile(orphan, Buffer.concat(encodeSnapshotFile(snapshotAt(9, 1, 'newer'))));
 
     const { state, recovery } = await openStorage();
     expect(state.snapshot).toEqual(snapshotAt(4, 1));

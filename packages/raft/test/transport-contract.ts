@@ -47,7 +47,13 @@ export function transportContract(name: string, makeCluster: MakeCluster): void 
       }
       for (const transport of transports) {
         const status = transport.status();
-        expect(status.inbound).toEqual({ received: 2 * perPeer, rejected: 0, handlerErrors: 0 });
+        expect(status.inbound).toEqual({
+          received: 2 * perPeer,
+          rejected: 0,
+          handlerErrors: 0,
+          brokenSnapshots: 0,
+          refusedCalls: 0,
+        });
         for (const peer of status.peers) {
           expect(peer).toMatchObject({ connected: true, sent: perPeer, dropped: 0, queued: 0 });
           expect(peer.lastSentAt).toBeTypeOf('number');
@@ -156,7 +162,13 @@ export function transportContract(name: string, makeCluster: MakeCluster): void 
       await waitFor('the next batch', () => taken.length === 1);
       expect(taken).toEqual([2]);
       expect(errors).toEqual(['first']);
-      expect(two!.status().inbound).toEqual({ received: 1, rejected: 0, handlerErrors: 1 });
+      expect(two!.status().inbound).toEqual({
+        received: 1,
+        rejected: 0,
+        handlerErrors: 1,
+        brokenSnapshots: 0,
+        refusedCalls: 0,
+      });
     });
 
     it('rejects what arrives before a receive handler is set', async () => {

@@ -10,7 +10,7 @@ import {
 } from '@grpc/grpc-js';
 import { raftV1 } from '@catmesh/proto';
 import { freePort } from '@catmesh/testkit';
-import { afterEach, describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it, vi } from 'vitest';
 import { GrpcRaftTransport, raftPeerServerOptions } from '../src/transport/index.js';
 import { transportContract } from './transport-contract.js';
 import {
@@ -221,35 +221,42 @@ describe('GrpcRaftTransport', () => {
     expect(maxInFlight).toBeLessThanOrEqual(window);
   });
 
-  it('carries a snapshot over gRPC’s default 4 MiB limit, and drops one over its own limit', async () => {
+  it('carries a snapshot three times its message size limit in chunks, beside the message stream', async () => {
     const limit = 8 * 1024 * 1024;
-    const [one, two] = await cluster([1, 2], { maxMessageBytes: limit });
+    const [one, two] = await cluster([1, 2], {
+      maxMessageBytes: limit,
+      snapshotChunkBytes: 1024 * 1024,
+    });
     const inbox = new Inbox(two!.transport);
-    const snapshot = (bytes: number): raftV1.Message =>
-      raftV1.Message.fromPartial({
-        type: raftV1.MessageType.MESSAGE_TYPE_SNAPSHOT,
-        from: 1,
-        to: 2,
-        term: 3,
-        snapshot: {
-          metadata: { index: 10, term: 3, confState: { voters: [1, 2, 3], learners: [] } },
-          data: Buffer.alloc(bytes, 7),
-        },
-      });
-    one!.transport.send([snapshot(6 * 1024 * 1024), snapshot(limit), append(1, 2, 11)]);
-    await waitFor(
-      'the snapshot and the append',
-      () => one!.transport.status().peers[0]!.sent === 2,
-    );
-    const [received, next] = inbox.from(1);
-    expect(received!.snapshot!.data.length).toBe(6 * 1024 * 1024);
+    const reports: string[] = [];
+    one!.transport.onSnapshotReport((peer, outcome) => reports.push(`${peer}:${outcome}`));
+    const data = Buffer.alloc(3 * limit);
+    for (let i = 0; i < data.length; i += 4096) data[i] = (i / 4096) % 251;
+    const snapshot = raftV1.Message.fromPartial({
+      type: raftV1.MessageType.MESSAGE_TYPE_SNAPSHOT,
+      from: 1,
+      to: 2,
+      term: 3,
+      snapshot: {
+        metadata: { index: 10, term: 3, confState: { voters: [1, 2, 3], learners: [] } },
+        data,
+      },
+    });
+    one!.transport.send([snapshot, append(1, 2, 11)]);
+    await vi.waitFor(() => expect(reports).toEqual(['2:delivered']), { timeout: 30_000 });
+    const received = inbox.from(1).find((m) => m.type === snapshot.type);
+    expect(Buffer.compare(received!.snapshot!.data, data)).toBe(0);
     expect(received!.snapshot!.metadata).toEqual({
       index: 10,
       term: 3,
       confState: { voters: [1, 2, 3], learners: [] },
     });
-    expect(next!.index).toBe(11);
-    expect(one!.transport.status().peers[0]).toMatchObject({ sent: 2, dropped: 1 });
+    await vi.waitFor(() => expect(inbox.indexesFrom(1)).toContain(11));
+    expect(one!.transport.status().peers[0]).toMatchObject({
+      snapshotsDelivered: 1,
+      snapshotsFailed: 0,
+      dropped: 0,
+    });
   });
 
   it('rejects inbound messages addressed to another node (a stale peer address)', async () => {

@@ -207,6 +207,7 @@ describe('gRPC tracing of streaming calls', () => {
         });
         call.on('end', () => call.end());
       },
+      installSnapshot: unimplemented,
     });
     address = `127.0.0.1:${(await server.listen()).port}`;
   });

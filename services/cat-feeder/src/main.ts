@@ -15,6 +15,7 @@ import {
 } from '@catmesh/runtime';
 import { createAdminService } from './admin-service.js';
 import { ChangePublisher } from './change-publisher.js';
+import { foundingClusterId } from './cluster-id.js';
 import { catFeederConfigSchema, checkCatFeederConfig } from './config.js';
 import { createKvService } from './kv-service.js';
 import { KvStore } from './kv-store.js';
@@ -57,6 +58,26 @@ const opened = await RaftStorage.open(join(config.dataDir, 'raft'), {
 const { storage, state, recovery } = opened;
 if (recovery.tornTail) logger.warn({ tornTail: recovery.tornTail }, 'dropped a torn WAL tail');
 
+// A founder's cluster id follows from CATMESH_PEERS; data of another group is refused before
+// anything runs. A data dir from before cluster ids adopts the founders' id on its first start.
+// A joiner keeps the id it stored, or adopts the first one a peer's call carries.
+let clusterId = opened.clusterId;
+if (!config.join) {
+  const founding = foundingClusterId(config.peers);
+  if (clusterId !== undefined && clusterId !== founding) {
+    logger.fatal(
+      { dataDir: config.dataDir, storedClusterId: clusterId, configuredClusterId: founding },
+      `the data dir belongs to Raft cluster ${clusterId}, but CATMESH_PEERS founds cluster ${founding}: refusing to run on another group's data`,
+    );
+    process.exit(1);
+  }
+  if (clusterId === undefined) {
+    await storage.saveClusterId(founding);
+    logger.info({ clusterId: founding }, 'recorded the cluster id in the data dir');
+    clusterId = founding;
+  }
+}
+
 const store = new KvStore();
 if (state.snapshot) store.restore(state.snapshot.data);
 const watchHub = new WatchHub(store.revision);
@@ -83,7 +104,24 @@ const server = new GrpcServer({
 });
 const transport = new GrpcRaftTransport({
   localId: config.nodeId,
+  clusterId,
   onError: (error) => logger.warn({ err: error }, 'raft transport error'),
+  onClusterIdAdopted: (id) => {
+    logger.info({ clusterId: id }, 'joined Raft cluster; recording its id');
+    storage.saveClusterId(id).catch((error: unknown) => {
+      logger.fatal({ err: error }, 'cannot record the cluster id; stopping this replica');
+      process.exit(1);
+    });
+  },
+  onClusterIdMismatch: (error) => {
+    // A replica that is part of a working group keeps running and refuses the stray peer; one
+    // that has never found a leader was started in the wrong place and stops, saying so.
+    if (error.direction === 'outbound' && (live.replica?.leader ?? 0) === 0) {
+      logger.fatal({ err: error }, `${error.message}; refusing to run in another group`);
+      process.exit(1);
+    }
+    logger.error({ err: error }, error.message);
+  },
 });
 server.addService(raftV1.RaftPeerServiceService, transport.service);
 

@@ -93,6 +93,12 @@ export function createReplicaMetrics(
     help: 'Snapshots this replica installed from the leader.',
     registers: [registry],
   });
+  const messagesRejected = new Counter({
+    name: 'catfeeder_raft_messages_rejected_total',
+    help: 'Raft messages this replica refused: from outside its configuration, or malformed.',
+    labelNames: ['reason'],
+    registers: [registry],
+  });
   for (const r of ROLES) role.set({ role: r }, 0);
   let lastLeader: number | undefined;
 
@@ -107,6 +113,7 @@ export function createReplicaMetrics(
       proposed: (size) => proposals.inc(size),
       snapshotTaken: () => snapshotsTaken.inc(),
       snapshotInstalled: () => snapshotsInstalled.inc(),
+      messageRejected: (reason) => messagesRejected.inc({ reason }),
     },
     onFsync: (target, seconds) => fsyncDuration.observe({ target }, seconds),
     proposalTimer: () => proposalDuration.startTimer(),

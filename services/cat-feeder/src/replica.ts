@@ -9,6 +9,7 @@ import {
   type RaftStatus,
   type Ready,
   type Role,
+  type StepRejectionReason,
 } from '@catmesh/raft';
 import type { RaftStorage } from '@catmesh/raft/storage';
 import { messageFromProto, messageToProto, type RaftTransport } from '@catmesh/raft/transport';
@@ -37,6 +38,8 @@ export interface ReplicaObserver {
   applied?(index: number, command: Command, outcome: ApplyOutcome): void;
   snapshotTaken?(index: number): void;
   snapshotInstalled?(index: number): void;
+  /** Raft refused a peer's message (not a member, or malformed). */
+  messageRejected?(reason: StepRejectionReason): void;
 }
 
 export interface ReplicaOptions {
@@ -117,6 +120,16 @@ export class Replica {
       if (id !== status.id) options.transport.updatePeer(id, address);
     }
     options.transport.onReceive((messages) => this.receive(messages));
+    // Until the follower has the whole snapshot the leader sends it nothing else; a failed send
+    // puts it back to probing, which sends the snapshot again (etcd-io/raft's ReportSnapshot).
+    options.transport.onSnapshotReport((peer, outcome) => {
+      if (this.stopped) return;
+      if (outcome === 'failed') {
+        this.opts.logger.warn({ peer }, 'a snapshot did not reach its follower; sending it again');
+      }
+      this.node.reportSnapshot(peer, outcome);
+      this.schedule();
+    });
   }
 
   /** This replica's id (status() builds the whole progress table: too much for a getter). */
@@ -255,7 +268,14 @@ export class Replica {
     if (this.stopped) return;
     for (const wire of messages) {
       try {
-        this.node.step(messageFromProto(wire));
+        const result = this.node.step(messageFromProto(wire));
+        if (!result.ok) {
+          this.opts.logger.warn(
+            { from: wire.from, reason: result.reason, detail: result.detail },
+            'refused a Raft message',
+          );
+          this.opts.observer?.messageRejected?.(result.reason);
+        }
       } catch (error) {
         this.opts.logger.warn({ err: error, from: wire.from }, 'dropped a Raft message');
       }
@@ -282,11 +302,6 @@ export class Replica {
         const ready = this.node.ready();
         await this.handle(ready);
         this.node.advance(ready);
-        // The transport does not report deliveries: count a sent snapshot as delivered, so the
-        // leader probes the follower next (a lost snapshot is simply sent again after the probe).
-        for (const m of ready.messages) {
-          if (m.type === 'snapshot') this.node.reportSnapshot(m.to, 'delivered');
-        }
         await this.maybeSnapshot();
         this.flushProposals();
         this.startReadRound();

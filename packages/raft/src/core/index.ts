@@ -22,6 +22,8 @@ export type {
   ProposeResult,
   RaftStatus,
   ReadIndexResult,
+  StepRejectionReason,
+  StepResult,
   TransferResult,
 } from './raft-node.js';
 

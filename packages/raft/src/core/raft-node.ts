@@ -56,6 +56,20 @@ export type ConfChangeResult =
   | { readonly ok: false; readonly reason: 'conf-change-pending' }
   | { readonly ok: false; readonly reason: 'invalid-conf-change'; readonly detail: string };
 
+/**
+ * Why step() refused a message. `not-a-member`: the sender is in neither the voters nor the
+ * learners of this replica's configuration. `malformed`: the message breaks Raft's rules on its
+ * own (entries not consecutive, terms going back, a commit beyond this replica's log), which no
+ * correct leader sends; storing it would break the log.
+ */
+export type StepRejectionReason = 'not-a-member' | 'malformed';
+
+export type StepResult =
+  | { readonly ok: true }
+  | { readonly ok: false; readonly reason: StepRejectionReason; readonly detail: string };
+
+const STEPPED: StepResult = { ok: true };
+
 export type ReadIndexResult =
   { readonly ok: true } | { readonly ok: false; readonly reason: 'no-leader' };
 
@@ -91,6 +105,8 @@ export interface RaftStatus {
   readonly confState: ConfState;
   /** On the leader, one row per other member; empty elsewhere. */
   readonly progress: readonly PeerStatus[];
+  /** Messages step() refused since this replica was created. */
+  readonly rejectedMessages: number;
 }
 
 type CampaignKind = 'pre-election' | 'election' | 'transfer';
@@ -116,6 +132,10 @@ const EMPTY_SNAPSHOT: Snapshot = {
   data: new Uint8Array(0),
 };
 const EMPTY_DATA = new Uint8Array(0);
+
+function isNodeId(id: NodeId): boolean {
+  return Number.isSafeInteger(id) && id > 0;
+}
 
 function validIds(field: string, ids: readonly NodeId[]): void {
   for (const id of ids) {
@@ -161,6 +181,7 @@ export class RaftNode {
   private readsAwaitingCommit: { from: NodeId; context: Uint8Array }[] = [];
 
   private msgs: Message[] = [];
+  private rejectedMessages = 0;
   private readStates: ReadState[] = [];
   private prevSoft: SoftState;
   private prevHard: HardState;
@@ -237,9 +258,23 @@ export class RaftNode {
     else this.tickElection();
   }
 
-  /** Takes a message from a peer. Messages not addressed to this replica are ignored. */
-  step(m: Message): void {
-    if (m.to !== this.id || m.from === this.id || m.from === NONE) return;
+  /**
+   * Takes a message from a peer. Messages not addressed to this replica are ignored; messages
+   * from outside the configuration, or that no correct peer sends, are refused and counted, and
+   * the result says why (the caller logs it).
+   */
+  step(m: Message): StepResult {
+    if (m.to !== this.id || m.from === this.id || m.from === NONE) return STEPPED;
+    const refusal = this.malformation(m) ?? this.nonMember(m);
+    if (refusal !== undefined) {
+      this.rejectedMessages++;
+      return refusal;
+    }
+    this.stepValid(m);
+    return STEPPED;
+  }
+
+  private stepValid(m: Message): void {
     if (m.term > this.currentTerm) {
       if ((m.type === 'vote' || m.type === 'pre-vote') && !m.transfer && this.inLease()) {
         // §4.2.3: we heard from a leader within the minimum election timeout, so this candidate
@@ -581,6 +616,7 @@ export class RaftNode {
       leadTransferee: this.leadTransferee,
       confState: this.confState(),
       progress,
+      rejectedMessages: this.rejectedMessages,
     };
   }
 
@@ -737,6 +773,80 @@ export class RaftNode {
   }
 
   // ---- Message handling ---------------------------------------------------------------------
+
+  /**
+   * §5.3 promises that a leader's entries follow prevLogIndex one by one and that terms never go
+   * back along a log (nor beyond the leader's term); a message that breaks this would trip
+   * storage's checks or corrupt the log, so it is refused as a whole, before it changes anything.
+   */
+  private malformation(m: Message): StepResult | undefined {
+    const malformed = (detail: string): StepResult => ({ ok: false, reason: 'malformed', detail });
+    switch (m.type) {
+      case 'append': {
+        let previousTerm = m.logTerm;
+        for (const [i, e] of m.entries.entries()) {
+          if (e.index !== m.index + 1 + i) {
+            return malformed(
+              `append from ${m.from}: entries are not consecutive: entry ${i} has index ${e.index}, expected ${m.index + 1 + i}`,
+            );
+          }
+          if (e.term < previousTerm) {
+            return malformed(
+              `append from ${m.from}: entry ${e.index} has term ${e.term}, below the ${previousTerm} before it`,
+            );
+          }
+          if (e.term > m.term) {
+            return malformed(
+              `append from ${m.from}: entry ${e.index} has term ${e.term}, beyond the leader's term ${m.term}`,
+            );
+          }
+          previousTerm = e.term;
+        }
+        return undefined;
+      }
+      case 'heartbeat':
+        // The leader caps a heartbeat's commit at what it knows this replica holds.
+        return m.commit > this.log.lastIndex && m.term >= this.currentTerm
+          ? malformed(
+              `heartbeat from ${m.from}: commit ${m.commit} is beyond this replica's last index ${this.log.lastIndex}`,
+            )
+          : undefined;
+      case 'snapshot': {
+        const { index, term, confState } = m.snapshot.metadata;
+        if (index > 0 && (term < 1 || term > m.term)) {
+          return malformed(
+            `snapshot from ${m.from}: term ${term} at index ${index} is not in 1..${m.term}`,
+          );
+        }
+        const ids = [...confState.voters, ...confState.learners];
+        if (index > 0 && (confState.voters.length === 0 || !ids.every(isNodeId))) {
+          return malformed(`snapshot from ${m.from}: membership ${JSON.stringify(confState)}`);
+        }
+        return undefined;
+      }
+      default:
+        return undefined;
+    }
+  }
+
+  /**
+   * Messages from a node outside this replica's configuration are refused (a removed server
+   * must not disrupt the group, §4.2.3), except a leader's appends, heartbeats and snapshots of
+   * the current or a newer term: a leader cannot be elected without a quorum, so its sender is in
+   * a configuration this replica has not appended yet (a lagging follower, a joiner whose log
+   * is empty, a leader that removed itself and commits that, §4.2.2). Refusing it would strand
+   * this replica; a stale leader is already turned away by its term.
+   */
+  private nonMember(m: Message): StepResult | undefined {
+    if (this.voters.has(m.from) || this.learners.has(m.from)) return undefined;
+    const leaderTraffic = m.type === 'append' || m.type === 'heartbeat' || m.type === 'snapshot';
+    if (leaderTraffic && m.term >= this.currentTerm) return undefined;
+    return {
+      ok: false,
+      reason: 'not-a-member',
+      detail: `${m.type} from ${m.from}: not a member of the configuration (voters ${[...this.voters].join(',')}; learners ${[...this.learners].join(',') || 'none'})`,
+    };
+  }
 
   private handleVoteRequest(m: VoteMessage): void {
     const responseType = m.type === 'vote' ? 'vote-response' : 'pre-vote-response';

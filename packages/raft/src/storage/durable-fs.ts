@@ -6,8 +6,11 @@ import { performance } from 'node:perf_hooks';
 import type { StorageFile, StorageFs } from './storage-fs.js';
 import { TEMP_SUFFIX } from './wal-format.js';
 
-/** What an fsync made durable: a WAL segment's data, a directory entry, or a snapshot file. */
-export type FsyncTarget = 'segment' | 'directory' | 'snapshot';
+/**
+ * What an fsync made durable: a WAL segment's data, a directory entry, a snapshot file, or the
+ * small file naming the cluster the data belongs to.
+ */
+export type FsyncTarget = 'segment' | 'directory' | 'snapshot' | 'meta';
 
 export interface FsyncObserver {
   (target: FsyncTarget, seconds: number): void;

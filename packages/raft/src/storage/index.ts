@@ -15,3 +15,4 @@ export type { PlantedStorageBug } from './durable-fs.js';
 export type { StorageFile, StorageFs } from './storage-fs.js';
 export { PowerLossJournalFs, rollBackUnsynced } from './power-loss-journal.js';
 export type { RollBackReport } from './power-loss-journal.js';
+export { checkClusterId } from './cluster-id-file.js';

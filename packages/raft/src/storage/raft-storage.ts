@@ -9,6 +9,7 @@
 // that commits them are durable together, at the cost of one fsync.
 
 import { join, resolve } from 'node:path';
+import { checkClusterId, readClusterIdFile, writeClusterIdFile } from './cluster-id-file.js';
 import type { FsyncObserver, PlantedStorageBug } from './durable-fs.js';
 import { DurableFs, writeFully } from './durable-fs.js';
 import { LogWindow } from './log-window.js';
@@ -95,6 +96,11 @@ export interface OpenedStorage {
   readonly state: StoredState;
   /** What opening had to repair. A torn tail is normal after a crash; log it. */
   readonly recovery: RecoveryReport;
+  /**
+   * The cluster this data belongs to (saveClusterId); undefined for a new data dir or one
+   * written before cluster ids existed.
+   */
+  readonly clusterId: string | undefined;
 }
 
 /** Log position and hard state, as of some point in the sequence of saves. */
@@ -209,8 +215,9 @@ export class RaftStorage {
       options.plantedBug,
     );
     const recovered = await recover(fs);
+    const clusterId = await readClusterIdFile(fs.dir);
     const storage = new RaftStorage(fs, segmentSize, counters, recovered);
-    return { storage, state: recovered.state, recovery: recovered.report };
+    return { storage, state: recovered.state, recovery: recovered.report, clusterId };
   }
 
   /**
@@ -249,6 +256,13 @@ export class RaftStorage {
         this.segments.shift();
       }
     });
+  }
+
+  /** Records, durably, the cluster this data belongs to (read back by open() as `clusterId`). */
+  async saveClusterId(id: string): Promise<void> {
+    this.checkOpen();
+    checkClusterId(id);
+    return this.enqueue(() => writeClusterIdFile(this.fs, id));
   }
 
   stats(): StorageStats {
@@ -425,7 +439,7 @@ export class RaftStorage {
       // The snapshot file must be durable before the WAL marker that refers to it.
       const handle = await this.fs.writeAtomically(
         snapshotFileName(batch.snapshot.metadata.index),
-        [encodeSnapshotFile(batch.snapshot)],
+        encodeSnapshotFile(batch.snapshot),
         'snapshot',
       );
       await handle.close();

@@ -13,22 +13,30 @@ const SNAPSHOT_MAGIC = 0x50414e53; // "SNAP" read as little-endian bytes
 const SNAPSHOT_VERSION = 1;
 const FIXED_SIZE = 40;
 
-export function encodeSnapshotFile(snapshot: Snapshot): Buffer {
+/**
+ * The file as its header and the snapshot data itself, to be written one after the other: the
+ * data is not copied, so a large snapshot is not held twice while it is written.
+ */
+export function encodeSnapshotFile(snapshot: Snapshot): [Buffer, Buffer] {
   const { index, term, confState } = snapshot.metadata;
   const ids = [...confState.voters, ...confState.learners];
   const dataAt = FIXED_SIZE + ids.length * 8 + 8;
-  const buf = Buffer.alloc(dataAt + snapshot.data.length);
-  buf.writeUInt32LE(SNAPSHOT_MAGIC, 0);
-  buf.writeUInt8(SNAPSHOT_VERSION, 4);
-  writeU64(buf, 16, index);
-  writeU64(buf, 24, term);
-  buf.writeUInt32LE(confState.voters.length, 32);
-  buf.writeUInt32LE(confState.learners.length, 36);
-  ids.forEach((id, i) => writeU64(buf, FIXED_SIZE + i * 8, id));
-  writeU64(buf, dataAt - 8, snapshot.data.length);
-  buf.set(snapshot.data, dataAt);
-  buf.writeUInt32LE(crc32c(buf, 0, 16), 8);
-  return buf;
+  const header = Buffer.alloc(dataAt);
+  header.writeUInt32LE(SNAPSHOT_MAGIC, 0);
+  header.writeUInt8(SNAPSHOT_VERSION, 4);
+  writeU64(header, 16, index);
+  writeU64(header, 24, term);
+  header.writeUInt32LE(confState.voters.length, 32);
+  header.writeUInt32LE(confState.learners.length, 36);
+  ids.forEach((id, i) => writeU64(header, FIXED_SIZE + i * 8, id));
+  writeU64(header, dataAt - 8, snapshot.data.length);
+  const data = Buffer.from(
+    snapshot.data.buffer,
+    snapshot.data.byteOffset,
+    snapshot.data.byteLength,
+  );
+  header.writeUInt32LE(crc32c(data, crc32c(header, 0, 16)), 8);
+  return [header, data];
 }
 
 /** Decodes a snapshot file; any damage is a StorageCorruptionError naming `file`. */
@@ -61,6 +69,7 @@ export function decodeSnapshotFile(file: string, buf: Buffer): Snapshot {
       term,
       confState: { voters: ids.slice(0, voterCount), learners: ids.slice(voterCount) },
     },
-    data: new Uint8Array(buf.subarray(dataAt)),
+    // A view, not a copy: the file's buffer is the snapshot's only copy in memory.
+    data: new Uint8Array(buf.buffer, buf.byteOffset + dataAt, buf.length - dataAt),
   };
 }

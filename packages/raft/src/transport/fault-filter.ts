@@ -35,7 +35,8 @@ export class FaultGate {
   }
 
   /**
-   * Returns the messages to deliver now, in their order. Dropped ones are counted; delayed ones
+   * Returns the messages to deliver now, in their order. Dropped ones are counted (and shown to
+   * `onDrop`); delayed ones
    * go to `later` once their delay has passed, one timer per distinct delay so that a burst does
    * not cost a timer per message.
    */
@@ -43,6 +44,7 @@ export class FaultGate {
     messages: readonly raftV1.Message[],
     direction: TransportDirection,
     later: (messages: raftV1.Message[]) => void,
+    onDrop?: (message: raftV1.Message) => void,
   ): readonly raftV1.Message[] {
     const filter = this.filter;
     if (filter === undefined || this.closed) return messages;
@@ -55,6 +57,7 @@ export class FaultGate {
           : filter(message.from, this.localId, direction);
       if (verdict === 'drop') {
         this.dropped += 1;
+        onDrop?.(message);
       } else if (verdict === 'deliver' || !(verdict.delayMs > 0)) {
         now.push(message);
       } else {

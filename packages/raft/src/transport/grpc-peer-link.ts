@@ -1,18 +1,22 @@
 // The sending side of the gRPC transport for one peer: a bounded queue drained into one
 // long-lived RaftPeerService.Stream, with a window of unacknowledged messages as backpressure
-// and reconnection with backoff when the stream breaks.
+// and reconnection with backoff when the stream breaks. Snapshots take their own call
+// (InstallSnapshot, in chunks), so a large one never holds up heartbeats and appends.
 import {
   credentials as grpcCredentials,
   type ChannelCredentials,
   type ChannelOptions,
   type ClientDuplexStream,
+  type StatusObject,
 } from '@grpc/grpc-js';
 import { raftV1 } from '@catmesh/proto';
 import { BoundedQueue } from './bounded-queue.js';
+import type { ClusterIdentity, ClusterIdMismatchError } from './cluster-handshake.js';
 import { encodedSizeUpperBound, takeBatch } from './message-batch.js';
 import type { PeerLink } from './peer-transport.js';
 import { reconnectDelay, type ReconnectBackoff } from './reconnect-backoff.js';
-import type { PeerStatus } from './transport.js';
+import { SnapshotSender } from './snapshot-sender.js';
+import type { PeerStatus, SnapshotOutcome } from './transport.js';
 
 export interface GrpcLinkSettings {
   readonly queueCapacity: number;
@@ -22,6 +26,9 @@ export interface GrpcLinkSettings {
   readonly reconnect: ReconnectBackoff;
   readonly credentials: ChannelCredentials | undefined;
   readonly random: () => number;
+  readonly snapshotChunkBytes: number;
+  readonly identity: ClusterIdentity;
+  readonly onClusterIdMismatch: ((error: ClusterIdMismatchError) => void) | undefined;
 }
 
 type PeerStream = ClientDuplexStream<raftV1.StreamRequest, raftV1.StreamResponse>;
@@ -33,6 +40,7 @@ const KEEPALIVE_TIMEOUT_MS = 5_000;
 export class GrpcPeerLink implements PeerLink {
   private readonly client: raftV1.RaftPeerServiceClient;
   private readonly queue: BoundedQueue<raftV1.Message>;
+  private readonly snapshots: SnapshotSender;
   /** `connecting`: a stream was started and its headers are awaited; `waiting`: backing off. */
   private state: 'connecting' | 'open' | 'waiting' | 'closed' = 'connecting';
   private stream: PeerStream | undefined;
@@ -52,6 +60,7 @@ export class GrpcPeerLink implements PeerLink {
     private readonly id: number,
     readonly address: string,
     private readonly settings: GrpcLinkSettings,
+    reportSnapshot: (outcome: SnapshotOutcome) => void,
   ) {
     this.queue = new BoundedQueue(settings.queueCapacity);
     const options: ChannelOptions = {
@@ -68,11 +77,24 @@ export class GrpcPeerLink implements PeerLink {
       settings.credentials ?? grpcCredentials.createInsecure(),
       options,
     );
+    this.snapshots = new SnapshotSender(
+      this.client,
+      settings.snapshotChunkBytes,
+      () => settings.identity.callMetadata(),
+      (outcome, error) => {
+        if (error) this.checkRefusal(error);
+        reportSnapshot(outcome);
+      },
+    );
     this.connect();
   }
 
   enqueue(message: raftV1.Message): void {
     if (this.state === 'closed') return;
+    if (message.type === raftV1.MessageType.MESSAGE_TYPE_SNAPSHOT) {
+      this.snapshots.send(message);
+      return;
+    }
     if (encodedSizeUpperBound(message) > this.settings.maxMessageBytes) {
       this.dropped += 1;
       return;
@@ -97,6 +119,8 @@ export class GrpcPeerLink implements PeerLink {
       batches: this.batches,
       dropped: this.dropped,
       reconnects: this.reconnects,
+      snapshotsDelivered: this.snapshots.delivered,
+      snapshotsFailed: this.snapshots.failed,
     };
   }
 
@@ -106,6 +130,7 @@ export class GrpcPeerLink implements PeerLink {
     clearTimeout(this.reconnectTimer);
     clearImmediate(this.pumpScheduled);
     this.queue.clear();
+    this.snapshots.close();
     this.stream?.cancel();
     this.stream = undefined;
     this.client.close();
@@ -120,7 +145,7 @@ export class GrpcPeerLink implements PeerLink {
     this.state = 'connecting';
     this.sentOnStream = 0;
     this.ackedOnStream = 0;
-    const stream = this.client.stream();
+    const stream = this.client.stream(this.settings.identity.callMetadata());
     this.stream = stream;
     this.streamEnded = new Promise((resolve) => stream.once('status', () => resolve()));
     stream.on('metadata', () => {
@@ -135,9 +160,17 @@ export class GrpcPeerLink implements PeerLink {
     // Every failure also arrives as a 'status' event, which decides; without an 'error'
     // listener the stream would throw it.
     stream.on('error', () => undefined);
-    stream.on('status', () => {
-      if (this.stream === stream) this.broken();
+    stream.on('status', (result: StatusObject) => {
+      if (this.stream !== stream) return;
+      this.checkRefusal(result);
+      this.broken();
     });
+  }
+
+  /** A peer of another cluster refused the call: say so (the replica decides whether to stop). */
+  private checkRefusal(result: Partial<StatusObject>): void {
+    const mismatch = this.settings.identity.mismatchIn(result, this.address);
+    if (mismatch) this.settings.onClusterIdMismatch?.(mismatch);
   }
 
   private acknowledged(received: number): void {

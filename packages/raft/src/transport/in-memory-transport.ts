@@ -1,7 +1,7 @@
 // RaftTransports connected by an in-process network, for service-level tests that want no
 // sockets: same interface, same queues, filter and counters as the gRPC transport, plus knobs to
 // partition the network and lose messages.
-import type { raftV1 } from '@catmesh/proto';
+import { raftV1 } from '@catmesh/proto';
 import { BoundedQueue } from './bounded-queue.js';
 import { takeBatch } from './message-batch.js';
 import {
@@ -10,7 +10,7 @@ import {
   type PeerLink,
   type PeerTransportOptions,
 } from './peer-transport.js';
-import type { PeerStatus } from './transport.js';
+import type { PeerStatus, SnapshotOutcome } from './transport.js';
 
 export interface InMemoryRaftNetworkOptions {
   /** Source of randomness for message loss, in [0, 1). Default Math.random; seed it for replays. */
@@ -136,7 +136,9 @@ export class InMemoryRaftTransport extends PeerTransport<InMemoryPeerLink> {
   }
 
   protected createLink(id: number, address: string): InMemoryPeerLink {
-    return new InMemoryPeerLink(this.localId, id, address, this.network, this.settings);
+    return new InMemoryPeerLink(this.localId, id, address, this.network, this.settings, (outcome) =>
+      this.reportSnapshot(id, outcome),
+    );
   }
 
   protected release(): Promise<void> {
@@ -156,6 +158,8 @@ class InMemoryPeerLink implements PeerLink {
   private batches = 0;
   private dropped = 0;
   private reconnects = 0;
+  private snapshotsDelivered = 0;
+  private snapshotsFailed = 0;
   private lastSentAt: number | undefined;
 
   constructor(
@@ -164,6 +168,7 @@ class InMemoryPeerLink implements PeerLink {
     readonly address: string,
     private readonly network: InMemoryRaftNetwork,
     private readonly settings: InMemoryLinkSettings,
+    private readonly report: (outcome: SnapshotOutcome) => void,
   ) {
     this.queue = new BoundedQueue(settings.queueCapacity);
     this.wasConnected = network.transportOf(id) !== undefined;
@@ -171,7 +176,11 @@ class InMemoryPeerLink implements PeerLink {
 
   enqueue(message: raftV1.Message): void {
     if (this.closed) return;
-    if (this.queue.push(message)) this.dropped += 1;
+    const oldest = this.queue.length === this.queue.capacity ? this.queue.peek() : undefined;
+    if (this.queue.push(message)) {
+      this.dropped += 1;
+      if (oldest) this.snapshotsEnded([oldest], 'failed');
+    }
     this.wake();
   }
 
@@ -201,6 +210,8 @@ class InMemoryPeerLink implements PeerLink {
       batches: this.batches,
       dropped: this.dropped,
       reconnects: this.reconnects,
+      snapshotsDelivered: this.snapshotsDelivered,
+      snapshotsFailed: this.snapshotsFailed,
     };
   }
 
@@ -209,6 +220,16 @@ class InMemoryPeerLink implements PeerLink {
     clearImmediate(this.pumpScheduled);
     this.queue.clear();
     return Promise.resolve();
+  }
+
+  /** Reports the snapshots among `messages`: here a snapshot is one message like any other. */
+  private snapshotsEnded(messages: readonly raftV1.Message[], outcome: SnapshotOutcome): void {
+    for (const m of messages) {
+      if (m.type !== raftV1.MessageType.MESSAGE_TYPE_SNAPSHOT) continue;
+      if (outcome === 'delivered') this.snapshotsDelivered += 1;
+      else this.snapshotsFailed += 1;
+      this.report(outcome);
+    }
   }
 
   private async pump(): Promise<void> {
@@ -222,10 +243,15 @@ class InMemoryPeerLink implements PeerLink {
         const batch = takeBatch(this.queue, this.settings.maxBatchMessages, Infinity);
         const carried = batch.filter(() => this.network.carries(this.localId, this.id));
         this.dropped += batch.length - carried.length;
+        this.snapshotsEnded(
+          batch.filter((m) => !carried.includes(m)),
+          'failed',
+        );
         if (carried.length === 0) continue;
         this.inFlight = carried.length;
         this.batches += 1;
         await target.receiveFromNetwork(carried);
+        this.snapshotsEnded(carried, 'delivered');
         this.inFlight = 0;
         this.sent += carried.length;
         this.lastSentAt = Date.now();

@@ -8,6 +8,9 @@ export class InboundPath {
   received = 0;
   rejected = 0;
   handlerErrors = 0;
+  /** Counted by the carrier: inbound snapshots that never completed, calls from another cluster. */
+  brokenSnapshots = 0;
+  refusedCalls = 0;
   private handler: ReceiveHandler | undefined;
   private closed = false;
 

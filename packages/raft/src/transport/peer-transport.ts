@@ -1,14 +1,21 @@
 // The part of a RaftTransport that does not depend on what carries the messages: routing to peer
 // links, the fault filter, the inbound path, status and shutdown.
-import type { raftV1 } from '@catmesh/proto';
+import { raftV1 } from '@catmesh/proto';
 import { FaultGate, type TransportFaultFilter } from './fault-filter.js';
 import { InboundPath } from './inbound-path.js';
-import type { PeerStatus, RaftTransport, ReceiveHandler, TransportStatus } from './transport.js';
+import type {
+  PeerStatus,
+  RaftTransport,
+  ReceiveHandler,
+  SnapshotOutcome,
+  SnapshotReportHandler,
+  TransportStatus,
+} from './transport.js';
 
 /** The sending side of the connection to one peer. */
 export interface PeerLink {
   readonly address: string;
-  /** Queues one message; never blocks or throws. */
+  /** Queues one message; never blocks or throws. A snapshot's outcome must be reported. */
   enqueue(message: raftV1.Message): void;
   status(): PeerStatus;
   /** Stops sending and releases the connection; queued messages are discarded. */
@@ -30,6 +37,7 @@ export abstract class PeerTransport<Link extends PeerLink> implements RaftTransp
   private readonly gate: FaultGate;
   private readonly links = new Map<number, Link>();
   private unknownPeerDropped = 0;
+  private snapshotReport: SnapshotReportHandler | undefined;
   private closed = false;
 
   constructor(options: PeerTransportOptions) {
@@ -41,11 +49,22 @@ export abstract class PeerTransport<Link extends PeerLink> implements RaftTransp
 
   send(messages: readonly raftV1.Message[]): void {
     if (this.closed) return;
-    this.route(this.gate.admit(messages, 'outbound', (late) => this.route(late)));
+    this.route(
+      this.gate.admit(
+        messages,
+        'outbound',
+        (late) => this.route(late),
+        (dropped) => this.lost(dropped),
+      ),
+    );
   }
 
   onReceive(handler: ReceiveHandler): void {
     this.inbound.setHandler(handler);
+  }
+
+  onSnapshotReport(handler: SnapshotReportHandler): void {
+    this.snapshotReport = handler;
   }
 
   updatePeer(id: number, address: string): void {
@@ -79,6 +98,8 @@ export abstract class PeerTransport<Link extends PeerLink> implements RaftTransp
         received: this.inbound.received,
         rejected: this.inbound.rejected,
         handlerErrors: this.inbound.handlerErrors,
+        brokenSnapshots: this.inbound.brokenSnapshots,
+        refusedCalls: this.inbound.refusedCalls,
       },
       faults: { dropped: this.gate.dropped, delayed: this.gate.delayed },
     };
@@ -97,6 +118,11 @@ export abstract class PeerTransport<Link extends PeerLink> implements RaftTransp
   /** Opens the connection to a peer. */
   protected abstract createLink(id: number, address: string): Link;
 
+  /** Links call this once per snapshot message they were given. */
+  protected reportSnapshot(peer: number, outcome: SnapshotOutcome): void {
+    if (!this.closed) this.snapshotReport?.(peer, outcome);
+  }
+
   protected linkTo(id: number): Link | undefined {
     return this.links.get(id);
   }
@@ -108,8 +134,19 @@ export abstract class PeerTransport<Link extends PeerLink> implements RaftTransp
     if (this.closed) return;
     for (const message of messages) {
       const link = this.links.get(message.to);
-      if (link) link.enqueue(message);
-      else this.unknownPeerDropped += 1;
+      if (link) {
+        link.enqueue(message);
+      } else {
+        this.unknownPeerDropped += 1;
+        this.lost(message);
+      }
+    }
+  }
+
+  /** A message that will never leave: if it was a snapshot, the leader must hear so. */
+  private lost(message: raftV1.Message): void {
+    if (message.type === raftV1.MessageType.MESSAGE_TYPE_SNAPSHOT) {
+      this.reportSnapshot(message.to, 'failed');
     }
   }
 }

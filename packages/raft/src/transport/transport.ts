@@ -12,6 +12,15 @@ import type { TransportFaultFilter } from './fault-filter.js';
  */
 export type ReceiveHandler = (messages: readonly raftV1.Message[]) => void | Promise<void>;
 
+/** What became of a snapshot sent to a peer: the Raft leader's RaftNode.reportSnapshot takes it. */
+export type SnapshotOutcome = 'delivered' | 'failed';
+
+/**
+ * Told, once per snapshot message sent, whether the peer received the whole snapshot intact. A
+ * snapshot the filter or an unknown peer swallowed is reported failed at once.
+ */
+export type SnapshotReportHandler = (peer: number, outcome: SnapshotOutcome) => void;
+
 /** What one outbound peer link has done so far; counters only grow (until the peer's address changes). */
 export interface PeerStatus {
   readonly id: number;
@@ -35,6 +44,10 @@ export interface PeerStatus {
   readonly dropped: number;
   /** Times an open connection to the peer was lost. */
   readonly reconnects: number;
+  /** Snapshots the peer received whole (chunked over InstallSnapshot with gRPC). */
+  readonly snapshotsDelivered: number;
+  /** Snapshots that did not arrive whole: a broken call, a refusal, a lost message. */
+  readonly snapshotsFailed: number;
 }
 
 export interface TransportStatus {
@@ -49,6 +62,10 @@ export interface TransportStatus {
     readonly rejected: number;
     /** Batches whose handler threw or rejected. */
     readonly handlerErrors: number;
+    /** Inbound snapshots dropped before completion: a broken call, a bad chunk or checksum. */
+    readonly brokenSnapshots: number;
+    /** Calls refused because they came from another cluster (gRPC only). */
+    readonly refusedCalls: number;
   };
   /** What the fault filter did, both directions together. */
   readonly faults: { readonly dropped: number; readonly delayed: number };
@@ -64,6 +81,8 @@ export interface RaftTransport {
   send(messages: readonly raftV1.Message[]): void;
   /** Sets the single handler of inbound messages; messages arriving before it is set are rejected. */
   onReceive(handler: ReceiveHandler): void;
+  /** Sets the single handler told how each snapshot sent ended (etcd-io/raft's ReportSnapshot). */
+  onSnapshotReport(handler: SnapshotReportHandler): void;
   /** Adds a peer or moves it to a new address (a new connection; its old queue is discarded). */
   updatePeer(id: number, address: string): void;
   /** Forgets a peer: its connection closes and its queued messages are discarded. */

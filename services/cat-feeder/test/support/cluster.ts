@@ -74,8 +74,8 @@ export class Cluster {
     return r;
   }
 
-  /** Starts a replica's process again (same id, address and data directory). */
-  launch(r: ReplicaProcess): void {
+  /** Starts a replica's process again (same id, address and data directory); `env` overrides. */
+  launch(r: ReplicaProcess, env: Readonly<Record<string, string>> = {}): void {
     // A smaller young generation keeps an idle replica's memory low (V8's default reserves 32 MB).
     const child = spawn(process.execPath, ['--max-semi-space-size=8', MAIN], {
       env: {
@@ -86,6 +86,7 @@ export class Cluster {
         CATMESH_METRICS_PORT: String(r.metricsPort),
         CATMESH_DATA_DIR: r.dataDir,
         CATMESH_INSTANCE_ID: `cat-feeder-${r.id}`,
+        ...env,
       },
       stdio: ['ignore', 'pipe', 'pipe'],
     });

@@ -12,9 +12,12 @@ import {
   Client,
   type ClientDuplexStream,
   type ClientOptions,
+  type ClientWritableStream,
   type handleBidiStreamingCall,
+  type handleClientStreamingCall,
   makeGenericClientConstructor,
   type Metadata,
+  type ServiceError,
   type UntypedServiceImplementation,
 } from "@grpc/grpc-js";
 
@@ -224,6 +227,36 @@ export interface StreamRequest {
 export interface StreamResponse {
   /** Number of messages received on this stream so far. */
   received: number;
+}
+
+/** InstallSnapshotRequest is one chunk of a snapshot sent with InstallSnapshot. */
+export interface InstallSnapshotRequest {
+  /**
+   * First chunk only: the snapshot message (type SNAPSHOT) with the snapshot's
+   * metadata and empty data.
+   */
+  header?:
+    | Message
+    | undefined;
+  /** First chunk only: the size of the whole snapshot data, in bytes. */
+  totalBytes: number;
+  /**
+   * On the chunk that completes the data (the first one too when the data is
+   * empty): CRC-32C (Castagnoli) of the whole snapshot data. Announced last so
+   * the sender computes it as it streams, in one pass.
+   */
+  crc32c: number;
+  /** Position of data in the snapshot data: chunks come in order, without gaps. */
+  offset: number;
+  data: Buffer;
+}
+
+/**
+ * InstallSnapshotResponse confirms that the whole snapshot arrived intact and
+ * was handed to the receiving replica.
+ */
+export interface InstallSnapshotResponse {
+  receivedBytes: number;
 }
 
 function createBaseEntry(): Entry {
@@ -1075,10 +1108,225 @@ export const StreamResponse: MessageFns<StreamResponse> = {
   },
 };
 
+function createBaseInstallSnapshotRequest(): InstallSnapshotRequest {
+  return { header: undefined, totalBytes: 0, crc32c: 0, offset: 0, data: Buffer.alloc(0) };
+}
+
+export const InstallSnapshotRequest: MessageFns<InstallSnapshotRequest> = {
+  encode(message: InstallSnapshotRequest, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.header !== undefined) {
+      Message.encode(message.header, writer.uint32(10).fork()).join();
+    }
+    if (message.totalBytes !== 0) {
+      writer.uint32(16).uint64(message.totalBytes);
+    }
+    if (message.crc32c !== 0) {
+      writer.uint32(29).fixed32(message.crc32c);
+    }
+    if (message.offset !== 0) {
+      writer.uint32(32).uint64(message.offset);
+    }
+    if (message.data.length !== 0) {
+      writer.uint32(42).bytes(message.data);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): InstallSnapshotRequest {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseInstallSnapshotRequest();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.header = Message.decode(reader, reader.uint32());
+            continue;
+          }
+          case 2: {
+            if (tag !== 16) {
+              break;
+            }
+
+            message.totalBytes = longToNumber(reader.uint64());
+            continue;
+          }
+          case 3: {
+            if (tag !== 29) {
+              break;
+            }
+
+            message.crc32c = reader.fixed32();
+            continue;
+          }
+          case 4: {
+            if (tag !== 32) {
+              break;
+            }
+
+            message.offset = longToNumber(reader.uint64());
+            continue;
+          }
+          case 5: {
+            if (tag !== 42) {
+              break;
+            }
+
+            message.data = Buffer.from(reader.bytes());
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): InstallSnapshotRequest {
+    return {
+      header: isSet(object.header) ? Message.fromJSON(object.header) : undefined,
+      totalBytes: isSet(object.totalBytes)
+        ? globalThis.Number(object.totalBytes)
+        : isSet(object.total_bytes)
+        ? globalThis.Number(object.total_bytes)
+        : 0,
+      crc32c: isSet(object.crc32c) ? globalThis.Number(object.crc32c) : 0,
+      offset: isSet(object.offset) ? globalThis.Number(object.offset) : 0,
+      data: isSet(object.data) ? Buffer.from(bytesFromBase64(object.data)) : Buffer.alloc(0),
+    };
+  },
+
+  toJSON(message: InstallSnapshotRequest): unknown {
+    const obj: any = {};
+    if (message.header !== undefined) {
+      obj.header = Message.toJSON(message.header);
+    }
+    if (message.totalBytes !== 0) {
+      obj.totalBytes = Math.round(message.totalBytes);
+    }
+    if (message.crc32c !== 0) {
+      obj.crc32c = Math.round(message.crc32c);
+    }
+    if (message.offset !== 0) {
+      obj.offset = Math.round(message.offset);
+    }
+    if (message.data.length !== 0) {
+      obj.data = base64FromBytes(message.data);
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<InstallSnapshotRequest>, I>>(base?: I): InstallSnapshotRequest {
+    return InstallSnapshotRequest.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<InstallSnapshotRequest>, I>>(object: I): InstallSnapshotRequest {
+    const message = createBaseInstallSnapshotRequest();
+    message.header = (object.header !== undefined && object.header !== null)
+      ? Message.fromPartial(object.header)
+      : undefined;
+    message.totalBytes = object.totalBytes ?? 0;
+    message.crc32c = object.crc32c ?? 0;
+    message.offset = object.offset ?? 0;
+    message.data = object.data ?? Buffer.alloc(0);
+    return message;
+  },
+};
+
+function createBaseInstallSnapshotResponse(): InstallSnapshotResponse {
+  return { receivedBytes: 0 };
+}
+
+export const InstallSnapshotResponse: MessageFns<InstallSnapshotResponse> = {
+  encode(message: InstallSnapshotResponse, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.receivedBytes !== 0) {
+      writer.uint32(8).uint64(message.receivedBytes);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): InstallSnapshotResponse {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseInstallSnapshotResponse();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 8) {
+              break;
+            }
+
+            message.receivedBytes = longToNumber(reader.uint64());
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): InstallSnapshotResponse {
+    return {
+      receivedBytes: isSet(object.receivedBytes)
+        ? globalThis.Number(object.receivedBytes)
+        : isSet(object.received_bytes)
+        ? globalThis.Number(object.received_bytes)
+        : 0,
+    };
+  },
+
+  toJSON(message: InstallSnapshotResponse): unknown {
+    const obj: any = {};
+    if (message.receivedBytes !== 0) {
+      obj.receivedBytes = Math.round(message.receivedBytes);
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<InstallSnapshotResponse>, I>>(base?: I): InstallSnapshotResponse {
+    return InstallSnapshotResponse.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<InstallSnapshotResponse>, I>>(object: I): InstallSnapshotResponse {
+    const message = createBaseInstallSnapshotResponse();
+    message.receivedBytes = object.receivedBytes ?? 0;
+    return message;
+  },
+};
+
 /**
  * RaftPeerService carries Raft messages between replicas. A sender opens one
  * long-lived stream per peer; the receiver acknowledges batches so that the
- * sender can bound the messages it has in flight.
+ * sender can bound the messages it has in flight. Every call carries the
+ * sender's cluster id in the `catmesh-raft-cluster-id` header; a receiver of
+ * another cluster refuses the call with FAILED_PRECONDITION and returns its own
+ * id in the same trailer.
  */
 export type RaftPeerServiceService = typeof RaftPeerServiceService;
 export const RaftPeerServiceService = {
@@ -1092,11 +1340,35 @@ export const RaftPeerServiceService = {
     responseSerialize: (value: StreamResponse): Buffer => Buffer.from(StreamResponse.encode(value).finish()),
     responseDeserialize: (value: Buffer): StreamResponse => StreamResponse.decode(value),
   },
+  /**
+   * InstallSnapshot carries one snapshot in chunks (Raft paper section 7, with
+   * offsets). The receiver hands nothing on until the last chunk has arrived
+   * and the checksum of the whole matches; a broken call leaves nothing behind
+   * and the sender starts over. The reply tells the sender it was delivered.
+   */
+  installSnapshot: {
+    path: "/catmesh.raft.v1.RaftPeerService/InstallSnapshot" as const,
+    requestStream: true as const,
+    responseStream: false as const,
+    requestSerialize: (value: InstallSnapshotRequest): Buffer =>
+      Buffer.from(InstallSnapshotRequest.encode(value).finish()),
+    requestDeserialize: (value: Buffer): InstallSnapshotRequest => InstallSnapshotRequest.decode(value),
+    responseSerialize: (value: InstallSnapshotResponse): Buffer =>
+      Buffer.from(InstallSnapshotResponse.encode(value).finish()),
+    responseDeserialize: (value: Buffer): InstallSnapshotResponse => InstallSnapshotResponse.decode(value),
+  },
 } as const;
 
 export interface RaftPeerServiceServer extends UntypedServiceImplementation {
   /** Stream delivers message batches from one peer and acknowledges them. */
   stream: handleBidiStreamingCall<StreamRequest, StreamResponse>;
+  /**
+   * InstallSnapshot carries one snapshot in chunks (Raft paper section 7, with
+   * offsets). The receiver hands nothing on until the last chunk has arrived
+   * and the checksum of the whole matches; a broken call leaves nothing behind
+   * and the sender starts over. The reply tells the sender it was delivered.
+   */
+  installSnapshot: handleClientStreamingCall<InstallSnapshotRequest, InstallSnapshotResponse>;
 }
 
 export interface RaftPeerServiceClient extends Client {
@@ -1104,6 +1376,28 @@ export interface RaftPeerServiceClient extends Client {
   stream(): ClientDuplexStream<StreamRequest, StreamResponse>;
   stream(options: Partial<CallOptions>): ClientDuplexStream<StreamRequest, StreamResponse>;
   stream(metadata: Metadata, options?: Partial<CallOptions>): ClientDuplexStream<StreamRequest, StreamResponse>;
+  /**
+   * InstallSnapshot carries one snapshot in chunks (Raft paper section 7, with
+   * offsets). The receiver hands nothing on until the last chunk has arrived
+   * and the checksum of the whole matches; a broken call leaves nothing behind
+   * and the sender starts over. The reply tells the sender it was delivered.
+   */
+  installSnapshot(
+    callback: (error: ServiceError | null, response: InstallSnapshotResponse) => void,
+  ): ClientWritableStream<InstallSnapshotRequest>;
+  installSnapshot(
+    metadata: Metadata,
+    callback: (error: ServiceError | null, response: InstallSnapshotResponse) => void,
+  ): ClientWritableStream<InstallSnapshotRequest>;
+  installSnapshot(
+    options: Partial<CallOptions>,
+    callback: (error: ServiceError | null, response: InstallSnapshotResponse) => void,
+  ): ClientWritableStream<InstallSnapshotRequest>;
+  installSnapshot(
+    metadata: Metadata,
+    options: Partial<CallOptions>,
+    callback: (error: ServiceError | null, response: InstallSnapshotResponse) => void,
+  ): ClientWritableStream<InstallSnapshotRequest>;
 }
 
 export const RaftPeerServiceClient = makeGenericClientConstructor(
