@@ -1,0 +1,366 @@
+// The chart rehearsal: the rendered workloads run as local processes, one network namespace
+// (and IP) per pod on a shared bridge, each container in its sandbox (pod-sandbox.ts) with
+// exactly the command, args and environment its manifest gives. Names resolve through a hosts
+// file per namespace (cluster-dns.ts), rewritten whenever a pod's readiness changes; the
+// manifests' probes, run from this (the "node's") namespace, are what decides readiness and
+// restarts; a pod that ends is restarted with the kubelet's back-off, unless it is a Job's.
+import { randomUUID } from 'node:crypto';
+import { chownSync, mkdirSync, rmSync, writeFileSync } from 'node:fs';
+import { sleep } from '@catmesh/runtime';
+import { LocalNetwork, ProcessSupervisor, type LocalHost, type ProcessExit } from '@catmesh/faults';
+import type { IIoK8sApiCoreV1Container } from 'kubernetes-models/v1/Container';
+import type { IIoK8sApiCoreV1Probe } from 'kubernetes-models/v1/Probe';
+import type { RenderedObject } from '../helm-chart.js';
+import { checkServicePorts, hostsFile } from './cluster-dns.js';
+import { containerProcess } from './container-env.js';
+import { localImage } from './local-images.js';
+import { sandboxCommand, type SandboxMount } from './pod-sandbox.js';
+import { jobPod, plannedPods, type PodPlan } from './pod-plan.js';
+import { probeOnce } from './kubelet-probe.js';
+
+export interface RehearsalOptions {
+  readonly objects: readonly RenderedObject[];
+  readonly namespace: string;
+  readonly clusterDomain: string;
+  /** Where volumes and sandbox roots live; removed by destroy(). */
+  readonly workDir: string;
+  /** Network slots beyond the first pods: for recreated pods and Job pods. */
+  readonly spareSlots?: number;
+}
+
+interface ContainerState {
+  readonly container: IIoK8sApiCoreV1Container;
+  readonly process: string;
+  started: boolean;
+  ready: boolean;
+  restarts: number;
+}
+
+interface Pod {
+  readonly plan: PodPlan;
+  readonly uid: string;
+  readonly slot: LocalHost;
+  readonly containers: ContainerState[];
+  gone: boolean;
+  exited?: (exit: ProcessExit) => void;
+}
+
+const NODE_NAME = 'rehearsal-node';
+// The kubelet's crash back-off: 10 s, doubling, at most 5 minutes.
+const BACKOFF_START_MS = 10_000;
+const BACKOFF_MAX_MS = 300_000;
+
+export class ChartRehearsal {
+  /** What happened, in order: starts, exits, restarts, readiness changes. */
+  readonly events: string[] = [];
+  private readonly pods = new Map<string, Pod>();
+  private readonly freeSlots: LocalHost[];
+  private readonly supervisor: ProcessSupervisor;
+
+  private constructor(
+    private readonly options: RehearsalOptions,
+    private readonly network: LocalNetwork,
+  ) {
+    this.freeSlots = [...network.hosts];
+    this.supervisor = new ProcessSupervisor({
+      outputLimit: 256 * 1024,
+      onExit: (name, exit) => this.onExit(name, exit),
+    });
+  }
+
+  /** Builds the network and starts every pod of every Deployment and StatefulSet at once. */
+  static async start(options: RehearsalOptions): Promise<ChartRehearsal> {
+    const plans = plannedPods(options.objects, options.namespace);
+    checkServicePorts(options.objects, plans);
+    const slots = plans.length + (options.spareSlots ?? 2);
+    const network = await LocalNetwork.create({
+      hosts: Array.from({ length: slots }, (_, i) => `slot${i}`),
+      family: 'cmr',
+      hostAccess: true,
+    });
+    const rehearsal = new ChartRehearsal(options, network);
+    try {
+      for (const slot of network.hosts) {
+        const dir = `/etc/netns/${slot.netns}`;
+        mkdirSync(dir, { recursive: true });
+        // Nothing answers DNS in a pod's namespace: a name the hosts file lacks fails at once.
+        writeFileSync(`${dir}/resolv.conf`, 'nameserver 127.0.0.1\noptions timeout:1 attempts:1\n');
+        writeFileSync(`${dir}/hosts`, '127.0.0.1 localhost\n');
+      }
+      for (const plan of plans) await rehearsal.startPod(plan);
+    } catch (error) {
+      await rehearsal.destroy();
+      throw error;
+    }
+    return rehearsal;
+  }
+
+  podNames(): string[] {
+    return [...this.pods.keys()];
+  }
+
+  podIp(name: string): string {
+    return this.pod(name).slot.address;
+  }
+
+  isReady(name: string): boolean {
+    const pod = this.pods.get(name);
+    return pod !== undefined && pod.containers.every((c) => c.ready);
+  }
+
+  restarts(name: string): number {
+    return this.pod(name).containers.reduce((sum, c) => sum + c.restarts, 0);
+  }
+
+  /** Every container's captured stdout and stderr (for a failing test's message). */
+  logs(name: string): string {
+    return this.pod(name)
+      .containers.map((c) => this.supervisor.output(c.process))
+      .join('\n');
+  }
+
+  /**
+   * `kubectl delete pod`: SIGTERM, SIGKILL after terminationGracePeriodSeconds. Its volumes'
+   * claims stay; returns the plan, so the StatefulSet "controller" can make it again.
+   */
+  async deletePod(name: string): Promise<PodPlan> {
+    const pod = this.pod(name);
+    pod.gone = true;
+    const graceMs = (pod.plan.spec.terminationGracePeriodSeconds ?? 30) * 1000;
+    await Promise.all(pod.containers.map((c) => this.supervisor.stop(c.process, graceMs)));
+    this.pods.delete(name);
+    this.freeSlots.push(pod.slot);
+    this.event(`${name}: deleted`);
+    this.refreshDns();
+    return pod.plan;
+  }
+
+  /** Starts a pod from its plan again, in a fresh network slot: a new IP, the same claims. */
+  async recreatePod(plan: PodPlan): Promise<void> {
+    await this.startPod(plan);
+  }
+
+  /** Runs a Job's pod (the helm test hook) to the end; resolves with its exit and output. */
+  async runJob(job: RenderedObject): Promise<{ code: number | null; output: string }> {
+    const plan = jobPod(job, this.options.namespace);
+    const finished = new Promise<ProcessExit>((resolve) => {
+      void this.startPod(plan, resolve);
+    });
+    const deadlineMs = (plan.activeDeadlineSeconds ?? 600) * 1000;
+    const exit = await Promise.race([finished, sleep(deadlineMs).then(() => undefined)]);
+    const pod = this.pod(plan.name);
+    const output = this.logs(plan.name);
+    if (exit === undefined) {
+      await this.deletePod(plan.name);
+      return { code: null, output: `${output}\n(activeDeadlineSeconds passed)` };
+    }
+    await this.deletePod(pod.plan.name);
+    return { code: exit.code, output };
+  }
+
+  async destroy(): Promise<void> {
+    for (const pod of this.pods.values()) pod.gone = true;
+    await this.supervisor.close();
+    for (const slot of this.network.hosts)
+      rmSync(`/etc/netns/${slot.netns}`, { recursive: true, force: true });
+    await this.network.destroy();
+    rmSync(this.options.workDir, { recursive: true, force: true });
+  }
+
+  private pod(name: string): Pod {
+    const pod = this.pods.get(name);
+    if (!pod) throw new Error(`no pod ${name} in the rehearsal`);
+    return pod;
+  }
+
+  private event(text: string): void {
+    this.events.push(`${new Date().toISOString()} ${text}`);
+  }
+
+  private async startPod(plan: PodPlan, onJobExit?: (exit: ProcessExit) => void): Promise<void> {
+    const slot = this.freeSlots.shift();
+    if (!slot) throw new Error(`no network slot left for pod ${plan.name}`);
+    const pod: Pod = {
+      plan,
+      uid: randomUUID(),
+      slot,
+      gone: false,
+      containers: plan.spec.containers.map((container) => ({
+        container,
+        process: `${plan.name}/${container.name}`,
+        started: false,
+        ready: false,
+        restarts: 0,
+      })),
+      ...(onJobExit && { exited: onJobExit }),
+    };
+    this.pods.set(plan.name, pod);
+    this.event(`${plan.name}: scheduled at ${slot.address}`);
+    this.refreshDns();
+    for (const state of pod.containers) {
+      await this.startContainer(pod, state);
+      for (const kind of ['startupProbe', 'readinessProbe', 'livenessProbe'] as const) {
+        void this.probeLoop(pod, state, kind);
+      }
+    }
+  }
+
+  private volumeMounts(pod: Pod, container: IIoK8sApiCoreV1Container): SandboxMount[] {
+    const { spec } = pod.plan;
+    const uid = spec.securityContext?.runAsUser ?? 0;
+    const group = spec.securityContext?.fsGroup ?? spec.securityContext?.runAsGroup ?? 0;
+    return (container.volumeMounts ?? []).map((mount) => {
+      const claim = pod.plan.claims[mount.name];
+      const volume = spec.volumes?.find((v) => v.name === mount.name);
+      let source: string;
+      if (claim !== undefined) source = `${this.options.workDir}/claims/${claim}`;
+      else if (volume?.emptyDir)
+        source = `${this.options.workDir}/pods/${pod.plan.name}-${pod.uid}/${mount.name}`;
+      else
+        throw new Error(
+          `pod ${pod.plan.name}: volume ${mount.name} is of a kind the rehearsal lacks`,
+        );
+      mkdirSync(source, { recursive: true });
+      // What fsGroup does to a volume: the pod's group owns it.
+      chownSync(source, uid, group);
+      return { source, target: mount.mountPath, readOnly: mount.readOnly === true };
+    });
+  }
+
+  private async startContainer(pod: Pod, state: ContainerState): Promise<void> {
+    const { container } = state;
+    const image = localImage(container.image ?? '');
+    const run = containerProcess(
+      container,
+      { plan: pod.plan, uid: pod.uid, nodeName: NODE_NAME, podIp: pod.slot.address },
+      image.env,
+    );
+    const security = { ...pod.plan.spec.securityContext, ...container.securityContext };
+    if (security.runAsUser === undefined) throw new Error(`${state.process}: no runAsUser`);
+    const rootDir = `${this.options.workDir}/roots/${pod.plan.name}-${pod.uid}-${container.name}`;
+    mkdirSync(rootDir, { recursive: true });
+    const sandbox = sandboxCommand({
+      rootDir,
+      mounts: [...image.mounts, ...this.volumeMounts(pod, container)],
+      workingDir: container.workingDir ?? '/',
+      uid: security.runAsUser,
+      gid: security.runAsGroup ?? 0,
+      command: run.command,
+    });
+    state.started = container.startupProbe === undefined;
+    state.ready = false;
+    await this.supervisor.start(state.process, {
+      ...sandbox,
+      netns: pod.slot.netns,
+      env: run.env,
+      cwd: '/',
+    });
+    this.event(`${state.process}: started`);
+  }
+
+  private onExit(name: string, exit: ProcessExit): void {
+    const [podName] = name.split('/');
+    const pod = this.pods.get(podName ?? '');
+    const state = pod?.containers.find((c) => c.process === name);
+    if (!pod || !state || pod.gone || exit.expected) return;
+    this.event(`${name}: exited (code ${exit.code}, signal ${exit.signal})`);
+    this.setReady(pod, state, false);
+    state.started = false;
+    if (!pod.plan.restartAlways) {
+      pod.exited?.(exit);
+      return;
+    }
+    const backoffMs = Math.min(BACKOFF_START_MS * 2 ** state.restarts, BACKOFF_MAX_MS);
+    state.restarts += 1;
+    void sleep(backoffMs).then(async () => {
+      if (!pod.gone) await this.startContainer(pod, state);
+    });
+  }
+
+  private setReady(pod: Pod, state: ContainerState, ready: boolean): void {
+    if (state.ready === ready) return;
+    state.ready = ready;
+    this.event(`${state.process}: ${ready ? 'ready' : 'not ready'}`);
+    this.refreshDns();
+  }
+
+  /** One probe of one container, on its period, for as long as the pod exists. */
+  private async probeLoop(
+    pod: Pod,
+    state: ContainerState,
+    kind: 'startupProbe' | 'readinessProbe' | 'livenessProbe',
+  ): Promise<void> {
+    const probe: IIoK8sApiCoreV1Probe | undefined = state.container[kind];
+    if (probe === undefined) {
+      if (kind === 'readinessProbe') {
+        // No readiness probe: ready as soon as started.
+        while (!pod.gone) {
+          if (state.started && this.supervisor.status(state.process).state === 'running') {
+            this.setReady(pod, state, true);
+          }
+          await sleep(200);
+        }
+      }
+      return;
+    }
+    const periodMs = (probe.periodSeconds ?? 10) * 1000;
+    const failureThreshold = probe.failureThreshold ?? 3;
+    const successThreshold = probe.successThreshold ?? 1;
+    let failures = 0;
+    let successes = 0;
+    let incarnation = -1;
+    await sleep((probe.initialDelaySeconds ?? 0) * 1000);
+    while (!pod.gone) {
+      const status = this.supervisor.status(state.process);
+      if (status.incarnation !== incarnation) {
+        incarnation = status.incarnation;
+        failures = 0;
+        successes = 0;
+      }
+      const due = kind === 'startupProbe' ? !state.started : state.started;
+      if (due && status.state === 'running') {
+        const ok = await probeOnce(probe, state.container, pod.slot.address);
+        if (pod.gone || this.supervisor.status(state.process).incarnation !== incarnation) continue;
+        failures = ok ? 0 : failures + 1;
+        successes = ok ? successes + 1 : 0;
+        if (kind === 'startupProbe' && ok) {
+          state.started = true;
+          this.event(`${state.process}: started (startup probe)`);
+        } else if (kind === 'readinessProbe') {
+          if (successes >= successThreshold) this.setReady(pod, state, true);
+          if (failures >= failureThreshold) this.setReady(pod, state, false);
+        } else if (failures >= failureThreshold) {
+          await this.killForProbe(pod, state, kind);
+        }
+      }
+      await sleep(periodMs);
+    }
+  }
+
+  /** A failed startup or liveness probe: the kubelet kills the container, which restarts. */
+  private async killForProbe(pod: Pod, state: ContainerState, kind: string): Promise<void> {
+    this.event(`${state.process}: ${kind} failed, killing it`);
+    this.setReady(pod, state, false);
+    state.started = false;
+    const graceMs = (pod.plan.spec.terminationGracePeriodSeconds ?? 30) * 1000;
+    await this.supervisor.stop(state.process, graceMs);
+    state.restarts += 1;
+    if (!pod.gone) await this.startContainer(pod, state);
+  }
+
+  private refreshDns(): void {
+    const running = [...this.pods.values()].map((pod) => ({
+      plan: pod.plan,
+      ip: pod.slot.address,
+      ready: pod.containers.every((c) => c.ready),
+    }));
+    const text = hostsFile(
+      this.options.objects,
+      running,
+      this.options.namespace,
+      this.options.clusterDomain,
+    );
+    // Written in place: `ip netns exec` bind-mounted this very file (inode) over /etc/hosts.
+    for (const slot of this.network.hosts) writeFileSync(`/etc/netns/${slot.netns}/hosts`, text);
+  }
+}
