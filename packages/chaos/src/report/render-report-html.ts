@@ -289,7 +289,7 @@ function shopSection(report: ChaosReport): string {
     .join(' · ');
   return `<section data-section="shop">
 <h2>The shop's invariants</h2>
-<p>${shop.ordersPlaced} orders placed by the experiment (${states}).</p>
+<p>${shop.ordersPlaced} orders of the experiment's customer (${shop.ordersAcknowledged} of them acknowledged to it; ${states}).</p>
 <table><thead><tr><th>invariant</th><th>verdict</th><th>detail</th></tr></thead><tbody>${rows}</tbody></table>
 </section>`;
 }

@@ -215,9 +215,10 @@ export const reportSchema = {
     shop: {
       type: ['object', 'null'],
       additionalProperties: false,
-      required: ['ordersPlaced', 'byState', 'lost', 'stuck', 'invariants'],
+      required: ['ordersPlaced', 'ordersAcknowledged', 'byState', 'lost', 'stuck', 'invariants'],
       properties: {
         ordersPlaced: count,
+        ordersAcknowledged: count,
         byState: { type: 'object', additionalProperties: count },
         lost: strings,
         stuck: strings,

@@ -119,7 +119,10 @@ export interface InvariantCheck {
 }
 
 export interface ShopReport {
+  /** Every order of the run the shop knows, including ones whose PlaceOrder the client saw fail. */
   readonly ordersPlaced: number;
+  /** The orders PlaceOrder answered to the client. */
+  readonly ordersAcknowledged: number;
   readonly byState: Readonly<Record<string, number>>;
   /** Orders acknowledged to the customer that the shop no longer knows. */
   readonly lost: readonly string[];

@@ -161,7 +161,12 @@ export async function runExperiment(options: RunOptions): Promise<RunResult> {
 
     emit({ type: 'phase', phase: 'settle', at: clock() });
     const shop: ShopReport | null = ledger
-      ? await ledger.close(workload.placedOrders, plan.settleMs)
+      ? await ledger.close(
+          workload.placedOrders,
+          `chaos-${runId}`,
+          startedAt.getTime() - 1_000,
+          plan.settleMs,
+        )
       : null;
 
     emit({ type: 'phase', phase: 'check', at: clock() });

@@ -18,6 +18,19 @@ const TERMINAL = new Set([
   ordersV1.OrderState.ORDER_STATE_FAILED,
 ]);
 
+type OrderState = ordersV1.OrderState | 'lost' | 'unreadable';
+
+interface OrderSeen {
+  readonly id: string;
+  readonly quantity: number;
+  readonly state: OrderState;
+}
+
+/** FULFILLED, REJECTED or FAILED (or gone): nothing more will happen to it. */
+function ended(state: OrderState): boolean {
+  return state === 'lost' || (state !== 'unreadable' && TERMINAL.has(state));
+}
+
 type StockCounts = Pick<inventoryV1.Stock, 'available' | 'reserved' | 'committed'>;
 
 export class ShopLedger {
@@ -60,33 +73,37 @@ export class ShopLedger {
     this.#restocked = units;
   }
 
-  /** Waits up to `settleMs` for every order to end, then balances the books. */
+  /**
+   * Waits up to `settleMs` for every order of the run to end, then balances the books. The run's
+   * orders are all those of its customer that the shop knows, found by listing: a PlaceOrder the
+   * client saw fail (a deadline) may still have created an order that goes on and sells stock.
+   */
   async close(
     placed: readonly PlacedOrder[],
+    customer: string,
+    since: number,
     settleMs: number,
-    signal?: AbortSignal,
   ): Promise<ShopReport> {
     const before = this.#before;
     if (before === undefined) throw new Error('ShopLedger.close before open');
     const deadline = Date.now() + settleMs;
-    const states = new Map<string, ordersV1.OrderState | 'lost' | 'unreadable'>();
+    const states = new Map<string, OrderSeen>();
     for (;;) {
-      const open = placed.filter((order) => {
-        const state = states.get(order.id);
-        return (
-          state === undefined ||
-          state === 'unreadable' ||
-          !(state === 'lost' || TERMINAL.has(state))
-        );
-      });
+      for (const order of await this.#ordersOf(customer, since)) states.set(order.id, order);
+      // An acknowledged order the listing misses is looked up by id: it is lost only if that fails.
       await Promise.all(
-        open.map(async (order) => states.set(order.id, await this.#state(order.id))),
+        placed
+          .filter((order) => !states.has(order.id) || states.get(order.id)!.state === 'lost')
+          .map(async (order) =>
+            states.set(order.id, {
+              id: order.id,
+              quantity: order.quantity,
+              state: await this.#state(order.id),
+            }),
+          ),
       );
-      const pending = placed.filter((order) => {
-        const state = states.get(order.id)!;
-        return state === 'unreadable' || (state !== 'lost' && !TERMINAL.has(state));
-      });
-      if (pending.length === 0 || Date.now() >= deadline || signal?.aborted) break;
+      const pending = [...states.values()].filter((order) => !ended(order.state));
+      if (pending.length === 0 || Date.now() >= deadline) break;
       await new Promise((resolve) => setTimeout(resolve, 250));
     }
     const after = await this.#stock();
@@ -95,15 +112,15 @@ export class ShopLedger {
     const stuck: string[] = [];
     let fulfilledUnits = 0;
     let heldUnits = 0;
-    for (const order of placed) {
-      const state = states.get(order.id)!;
+    for (const order of states.values()) {
+      const { state } = order;
       const name =
         typeof state === 'string'
           ? state
           : ordersV1.orderStateToJSON(state).replace('ORDER_STATE_', '');
       byState[name] = (byState[name] ?? 0) + 1;
       if (state === 'lost') lost.push(order.id);
-      else if (state === 'unreadable' || !TERMINAL.has(state)) stuck.push(order.id);
+      else if (!ended(state)) stuck.push(order.id);
       if (state === ordersV1.OrderState.ORDER_STATE_FULFILLED) fulfilledUnits += order.quantity;
       if (state === ordersV1.OrderState.ORDER_STATE_RESERVED) heldUnits += order.quantity;
     }
@@ -137,7 +154,14 @@ export class ShopLedger {
         detail: `${sold} units sold for ${fulfilledUnits} units of fulfilled orders; ${after.reserved - before.reserved} units reserved for ${heldUnits} units of reserved orders`,
       },
     ];
-    return { ordersPlaced: placed.length, byState, lost, stuck, invariants };
+    return {
+      ordersPlaced: states.size,
+      ordersAcknowledged: placed.length,
+      byState,
+      lost,
+      stuck,
+      invariants,
+    };
   }
 
   closeClients(): void {
@@ -162,7 +186,35 @@ export class ShopLedger {
     }
   }
 
-  async #state(id: string): Promise<ordersV1.OrderState | 'lost' | 'unreadable'> {
+  /** The customer's orders created since `since` (epoch ms), newest first, page by page. */
+  async #ordersOf(customer: string, since: number): Promise<OrderSeen[]> {
+    const found: OrderSeen[] = [];
+    let pageToken = '';
+    for (;;) {
+      let page: ordersV1.ListOrdersResponse;
+      try {
+        page = await callUnary(
+          this.#orders,
+          'listOrders',
+          { pageSize: 200, pageToken, state: ordersV1.OrderState.ORDER_STATE_UNSPECIFIED },
+          { deadlineMs: CALL_DEADLINE_MS, metadata: chaosCallerMetadata() },
+        );
+      } catch {
+        // Unreadable now: the next round (or the acknowledged orders' own lookups) will tell.
+        return found;
+      }
+      for (const order of page.orders) {
+        if (order.customer === customer)
+          found.push({ id: order.id, quantity: order.quantity, state: order.state });
+      }
+      const oldest = page.orders.at(-1);
+      if (!page.nextPageToken || oldest === undefined || oldest.createdAtUnixMs < since)
+        return found;
+      pageToken = page.nextPageToken;
+    }
+  }
+
+  async #state(id: string): Promise<OrderState> {
     try {
       const { order } = await callUnary(
         this.#orders,
