@@ -1,5 +1,6 @@
 import { readFile } from 'node:fs/promises';
 import { fileURLToPath } from 'node:url';
+import { withEdits, type JsonEdit } from '@catmesh/testkit';
 import { describe, expect, it } from 'vitest';
 import { ExperimentError, parseExperiment, readLibrary } from '../src/index.js';
 
@@ -17,26 +18,10 @@ function issuesOf(text: string): string[] {
   throw new Error('the experiment was accepted');
 }
 
-type Edit = readonly [path: string, value: unknown];
-
-/**
- * The library's latency experiment as JSON, with values set at paths (`spec.steps[0].fault`);
- * `undefined` deletes, and a path ending in `[+]` appends.
- */
-async function edited(...edits: Edit[]): Promise<string> {
-  const doc = JSON.parse(
-    JSON.stringify(parseExperiment(await readFile(latencyFile, 'utf8'), 'latency')),
-  ) as Record<string, unknown>;
-  for (const [path, value] of edits) {
-    const parts = path.split(/\.|\[|\]\.?/).filter((p) => p !== '');
-    const last = parts.pop()!;
-    let node = doc;
-    for (const part of parts) node = node[part] as Record<string, unknown>;
-    if (last === '+') (node as unknown as unknown[]).push(value);
-    else if (value === undefined) delete node[last];
-    else node[last] = value;
-  }
-  return JSON.stringify(doc);
+/** The library's latency experiment as JSON, with values set at paths. */
+async function edited(...edits: JsonEdit[]): Promise<string> {
+  const experiment = parseExperiment(await readFile(latencyFile, 'utf8'), 'latency');
+  return JSON.stringify(withEdits(experiment, ...edits));
 }
 
 describe('experiment files', () => {

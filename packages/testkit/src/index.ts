@@ -7,3 +7,5 @@ export type { TestTracing } from './test-tracing.js';
 export { startOtlpReceiver } from './otlp-receiver.js';
 export type { OtlpReceiver, ReceivedSpan } from './otlp-receiver.js';
 export { CHROMIUM_PATH, chromiumProblem, launchChromium } from './chromium.js';
+export { withEdits } from './json-edits.js';
+export type { JsonEdit } from './json-edits.js';
