@@ -26,9 +26,12 @@ function dockerfileEnv(): Record<string, string> {
 export function localImage(image: string): LocalImage {
   const repository = image.slice(0, image.lastIndexOf(':'));
   if (repository === 'catmesh' || repository.endsWith('/catmesh')) {
-    for (const service of ['cat-feeder', 'inventory', 'orders', 'loadgen']) {
-      if (!existsSync(`${REPO_ROOT}services/${service}/dist/main.js`)) {
-        throw new Error(`services/${service} is not built: run npx tsc -b tsconfig.build.json`);
+    const mains = ['cat-feeder', 'inventory', 'orders', 'loadgen'].map(
+      (service) => `services/${service}/dist/main.js`,
+    );
+    for (const built of [...mains, 'packages/cli/dist/bin/catmesh.js']) {
+      if (!existsSync(`${REPO_ROOT}${built}`)) {
+        throw new Error(`${built} is missing: run npx tsc -b tsconfig.build.json`);
       }
     }
     return {
