@@ -77,7 +77,7 @@ export class AppTrafficGate implements TrafficGate {
     if (bytes <= 0) return 0;
     const now = performance.now();
     entry.linkFreeAt = Math.max(now, entry.linkFreeAt) + (bytes * 1000) / bytesPerSecond;
-    return Math.ceil(entry.linkFreeAt - now);
+    return Math.round(entry.linkFreeAt - now);
   }
 
   #injected(
