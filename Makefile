@@ -61,6 +61,7 @@ bench: setup build
 	node --conditions=@catmesh/source --import tsx packages/raft/bench/core.ts
 	node --conditions=@catmesh/source --import tsx packages/raft/bench/wal.ts
 	node --conditions=@catmesh/source --import tsx test/bench/catfeeder-vs-etcd.ts
+	node --conditions=@catmesh/source --import tsx test/bench/fault-gate-overhead.ts
 
 soak: deps
 	node --conditions=@catmesh/source --import tsx packages/raft/scripts/simulate.ts --seeds $${SEEDS:-20000} --start $${START:-1001}

@@ -16,6 +16,8 @@ const MAIN = fileURLToPath(new URL('../../services/cat-feeder/dist/main.js', imp
 export interface CatFeederOptions {
   readonly channelsPerMember: number;
   readonly size?: number;
+  /** `off` starts the replicas without the fault gate (CATMESH_FAULT_ADMIN), for the overhead cell. */
+  readonly faultAdmin?: 'on' | 'off';
 }
 
 export async function startCatFeeder(options: CatFeederOptions): Promise<KvTarget> {
@@ -25,8 +27,10 @@ export async function startCatFeeder(options: CatFeederOptions): Promise<KvTarge
   const size = options.size ?? 3;
   const root = await mkdtemp(join(tmpdir(), 'catmesh-bench-cf-'));
   const forgetRoot = removeOnExit(root);
-  const ports: { grpc: number; metrics: number }[] = [];
-  for (let i = 0; i < size; i++) ports.push({ grpc: await freePort(), metrics: await freePort() });
+  const ports: { grpc: number; metrics: number; admin: number }[] = [];
+  for (let i = 0; i < size; i++) {
+    ports.push({ grpc: await freePort(), metrics: await freePort(), admin: await freePort() });
+  }
   // Replica ids are 1..size, so replica id n is members[n - 1].
   const peers = ports.map((p, i) => `${i + 1}=127.0.0.1:${p.grpc}`).join(',');
 
@@ -38,6 +42,8 @@ export async function startCatFeeder(options: CatFeederOptions): Promise<KvTarge
       CATMESH_GRPC_HOST: '127.0.0.1',
       CATMESH_GRPC_PORT: String(ports[i]!.grpc),
       CATMESH_METRICS_PORT: String(ports[i]!.metrics),
+      CATMESH_ADMIN_PORT: String(ports[i]!.admin),
+      CATMESH_FAULT_ADMIN: options.faultAdmin ?? 'on',
       CATMESH_INSTANCE_ID: `cat-feeder-${i + 1}`,
       CATMESH_FSYNC: 'true',
       CATMESH_LOG_LEVEL: 'warn',

@@ -29,6 +29,10 @@ describe('the port plan', () => {
       9201, 9301, 9401,
     ]);
     expect(plan.nats).toEqual({ main: 7122, metrics: 9122 });
+    expect(plan.catFeeders.map((replica) => replica.admin)).toEqual([8101, 8102, 8103]);
+    expect([plan.inventory.admin, plan.orders.admin, plan.loadgen.admin]).toEqual([
+      8201, 8301, 8401,
+    ]);
   });
 
   it('gives every instance of a 5-replica mesh ports of its own', () => {
@@ -39,7 +43,7 @@ describe('the port plan', () => {
       plan.inventory,
       plan.orders,
       plan.loadgen,
-    ].flatMap((p) => [p.main, p.metrics]);
+    ].flatMap((p) => [p.main, p.metrics, ...(p.admin === undefined ? [] : [p.admin])]);
     expect(new Set(ports).size).toBe(ports.length);
     expect(Math.min(...ports)).toBeGreaterThan(20_000);
   });
@@ -72,6 +76,7 @@ describe('the mesh table', () => {
       CATMESH_GRPC_HOST: '127.0.0.1',
       CATMESH_GRPC_PORT: '7102',
       CATMESH_METRICS_PORT: '9102',
+      CATMESH_ADMIN_PORT: '8102',
       CATMESH_NATS_URL: 'nats://127.0.0.1:7122',
     });
     expect(byName.get('orders')!.env).toMatchObject({

@@ -1,5 +1,6 @@
-// @catmesh/faults: one fault model (ARCHITECTURE.md rule 3), nemesis schedules, and the
-// `netfilter` mechanism for local runs (network namespaces, nftables, tc netem, kill, pause).
+// @catmesh/faults: one fault model (ARCHITECTURE.md rule 3), nemesis schedules, the `netfilter`
+// mechanism for local runs (network namespaces, nftables, tc netem, kill, pause) and the `app`
+// mechanism (faults inside catmesh's own transports).
 
 // The fault model.
 export type {
@@ -52,6 +53,29 @@ export { netemSupport } from './netfilter/netem.js';
 export type { StaleCleanupOptions, StaleCleanupReport } from './netfilter/cleanup-stale.js';
 export { cleanupStale } from './netfilter/cleanup-stale.js';
 export { CommandError } from './netfilter/run-command.js';
+
+// The app mechanism: faults inside catmesh's own transports (gRPC, NATS, Raft), held by each
+// process in a table with absolute expiries, applied through catmesh.faults.v1.FaultAdminService.
+export type {
+  AppFault,
+  AppFaultEffect,
+  AppFaultKind,
+  LatencyDistribution,
+  PeerSelector,
+} from './app/app-fault.js';
+export { APP_FAULT_KINDS } from './app/app-fault.js';
+export { validateAppFault } from './app/validate-app-fault.js';
+export type { ActiveAppFault, FaultEnd, FaultTableOptions } from './app/fault-table.js';
+export { FaultTable } from './app/fault-table.js';
+export type { AppTrafficGateOptions } from './app/app-traffic-gate.js';
+export { AppTrafficGate, FAULT_SPAN_EVENT } from './app/app-traffic-gate.js';
+export type { FaultMetrics } from './app/fault-metrics.js';
+export { createFaultMetrics } from './app/fault-metrics.js';
+export { createFaultAdminService } from './app/fault-admin-service.js';
+export type { RaftFaultFilter, RaftFaultVerdict } from './app/raft-fault-filter.js';
+export { raftFaultFilter } from './app/raft-fault-filter.js';
+export type { FaultAdmin, FaultAdminOptions } from './app/start-fault-admin.js';
+export { startFaultAdmin } from './app/start-fault-admin.js';
 
 // Processes: the supervisor kill and pause faults act through.
 export type {

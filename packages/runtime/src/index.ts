@@ -13,8 +13,15 @@ export type {
   EnvVar,
   ExitIo,
 } from './config/load-config.js';
-export { LOG_LEVELS, OTLP_PROTOCOLS, serviceConfigSchema } from './config/service-config.js';
+export {
+  ADMIN_PORT_OFFSET,
+  FAULT_ADMIN_MODES,
+  LOG_LEVELS,
+  OTLP_PROTOCOLS,
+  serviceConfigSchema,
+} from './config/service-config.js';
 export type {
+  FaultAdminMode,
   LogLevel,
   OtlpProtocol,
   ServiceConfig,
@@ -62,6 +69,24 @@ export type {
   UnaryRequest,
   UnaryResponse,
 } from './grpc/call-unary.js';
+
+// Traffic hooks of the `app` fault mechanism: who this process is and the gate its traffic
+// passes (packages/faults implements the gate).
+export type {
+  PeerIdentity,
+  TrafficDecision,
+  TrafficDirection,
+  TrafficGate,
+  TrafficHooks,
+  TrafficRequest,
+  TrafficTransport,
+} from './traffic/traffic-gate.js';
+export {
+  CALLER_HEADER,
+  formatCallerIdentity,
+  NATS_PEER,
+  parseCallerIdentity,
+} from './traffic/caller-identity.js';
 
 // Bounding work that cannot be cancelled.
 export { sleep, withDeadline } from './async/with-deadline.js';

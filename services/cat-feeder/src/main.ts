@@ -1,6 +1,7 @@
 // Composition root of a cat-feeder replica: config, telemetry, storage, Raft, gRPC, NATS.
 import { join } from 'node:path';
 import { ROOT_CONTEXT, SpanKind, propagation, trace } from '@opentelemetry/api';
+import { raftFaultFilter, startFaultAdmin } from '@catmesh/faults';
 import { catfeederV1, raftV1 } from '@catmesh/proto';
 import { RaftNode } from '@catmesh/raft';
 import { PowerLossJournalFs, RaftStorage, StorageCorruptionError } from '@catmesh/raft/storage';
@@ -30,6 +31,9 @@ const config = loadConfigOrExit(catFeederConfigSchema(), process.env, {
 });
 const base = startServiceProcess(config);
 const { logger, registry } = base;
+// First, so that a chaos driver can reach the process while it starts.
+const faults = await startFaultAdmin({ config, logger, registry, raftId: config.nodeId });
+const { traffic } = faults;
 
 // Metrics exist before the replica (storage reports fsyncs while it opens); the gauges read
 // the replica once it is there.
@@ -101,10 +105,12 @@ const server = new GrpcServer({
   logger,
   registry,
   serverOptions: raftPeerServerOptions(),
+  ...(traffic.gate && { trafficGate: traffic.gate }),
 });
 const transport = new GrpcRaftTransport({
   localId: config.nodeId,
   clusterId,
+  ...(traffic.gate && { faultFilter: raftFaultFilter(traffic.gate) }),
   onError: (error) => logger.warn({ err: error }, 'raft transport error'),
   onClusterIdAdopted: (id) => {
     logger.info({ clusterId: id }, 'joined Raft cluster; recording its id');
@@ -126,7 +132,7 @@ const transport = new GrpcRaftTransport({
 server.addService(raftV1.RaftPeerServiceService, transport.service);
 
 const nats: NatsClient | undefined = config.natsUrl
-  ? await connectNats({ servers: config.natsUrl, name: config.instanceId, logger })
+  ? await connectNats({ servers: config.natsUrl, name: config.instanceId, logger, traffic })
   : undefined;
 const publisher = nats && new ChangePublisher(nats, config.nodeId, logger);
 const tracer = trace.getTracer('@catmesh/cat-feeder');
@@ -176,8 +182,10 @@ const replica = new Replica({
 });
 
 const router = new LeaderRouter(replica, config.tickMs);
-const kvPeers = new PeerClients(catfeederV1.CatFeederServiceClient, registry);
-const adminPeers = new PeerClients(catfeederV1.CatFeederAdminServiceClient, registry);
+const raftIds = new Map([...config.peers].map(([id, address]) => [address, id]));
+const peerClients = { registry, traffic, raftIdOf: (address: string) => raftIds.get(address) };
+const kvPeers = new PeerClients(catfeederV1.CatFeederServiceClient, peerClients);
+const adminPeers = new PeerClients(catfeederV1.CatFeederAdminServiceClient, peerClients);
 server.addService(
   catfeederV1.CatFeederServiceService,
   createKvService({
@@ -209,6 +217,7 @@ const { port } = await serveService({
     adminPeers.close();
     await nats?.drain();
   },
+  lastSteps: [faults.shutdownStep],
 });
 logger.info(
   { id: config.nodeId, port, peers: Object.fromEntries(config.peers), dataDir: config.dataDir },

@@ -69,6 +69,7 @@ describe('cat-feeder cluster identity', () => {
       id: 4,
       address,
       metricsPort: await freePort(),
+      adminPort: await freePort(),
       dataDir: join(a.replica(1).dataDir, '..', 'joiner'),
       client: new catfeederV1.CatFeederServiceClient(address, credentials.createInsecure()),
       admin: new catfeederV1.CatFeederAdminServiceClient(address, credentials.createInsecure()),
@@ -128,6 +129,7 @@ describe('cat-feeder cluster identity', () => {
       ...a.replica(3),
       address,
       metricsPort: await freePort(),
+      adminPort: await freePort(),
       dataDir: join(a.replica(3).dataDir, '..', 'stray'),
       output: [],
     };

@@ -1,5 +1,6 @@
 // Composition root of the load generator: config, telemetry, clients of the shop and the
 // cat-feeder, the load itself, the SLI metrics and the periodic one-line summary.
+import { startFaultAdmin } from '@catmesh/faults';
 import { catfeederV1, inventoryV1, ordersV1 } from '@catmesh/proto';
 import {
   createClient,
@@ -17,6 +18,7 @@ const config = loadConfigOrExit(loadgenConfigSchema(), process.env);
 const base = startServiceProcess(config);
 const { logger, registry } = base;
 const recorder = new SliRecorder(registry);
+const { traffic, shutdownStep } = await startFaultAdmin({ config, logger, registry });
 
 // The clients retry what is safe to retry, as a real client would: the SLIs are what a
 // customer sees. PlaceOrder is safe to repeat (same idempotency key, same order).
@@ -24,12 +26,14 @@ const orders = createClient(ordersV1.OrderServiceClient, config.ordersEndpoint, 
   registry,
   idempotent: ['placeOrder'],
   defaultDeadlineMs: config.deadlineMs,
+  traffic,
 });
 const catFeeders = (config.catFeederEndpoints ?? []).map((address) =>
   createClient(catfeederV1.CatFeederServiceClient, address, {
     registry,
     idempotent: ['get'],
     defaultDeadlineMs: config.deadlineMs,
+    traffic,
   }),
 );
 const inventory =
@@ -39,6 +43,7 @@ const inventory =
         registry,
         idempotent: ['restock'],
         defaultDeadlineMs: config.deadlineMs,
+        traffic,
       });
 
 // Health only: loadgen serves no API, but answers grpc.health.v1 like every catmesh process.
@@ -81,6 +86,7 @@ const { port } = await serveService({
       },
     },
   ],
+  lastSteps: [shutdownStep],
 });
 logger.info(
   {

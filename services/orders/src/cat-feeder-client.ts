@@ -4,7 +4,7 @@
 // attempt, another endpoint, another orders replica, a redelivered message) applies once.
 import { status, type ServiceError } from '@grpc/grpc-js';
 import { catfeederV1 } from '@catmesh/proto';
-import { callUnary, createClient, type Registry } from '@catmesh/runtime';
+import { callUnary, createClient, type Registry, type TrafficHooks } from '@catmesh/runtime';
 
 export const CAT_STATE_KEY = 'cat.state';
 const FULL = Buffer.from('full');
@@ -20,6 +20,8 @@ export interface CatFeederClientOptions {
   readonly endpoints: readonly string[];
   readonly registry: Registry;
   readonly deadlineMs?: number;
+  /** This process's identity and traffic gate (the `app` fault mechanism). */
+  readonly traffic?: TrafficHooks;
 }
 
 export class CatFeederClient {
@@ -36,6 +38,7 @@ export class CatFeederClient {
         registry: options.registry,
         idempotent: ['get', 'put', 'compareAndSwap'],
         defaultDeadlineMs: this.#deadlineMs,
+        ...(options.traffic && { traffic: options.traffic }),
       }),
     );
   }

@@ -1,6 +1,7 @@
 // Composition root of an orders replica: config, telemetry, the order store and stream, the
 // inventory and cat-feeder clients, gRPC, the fulfilment consumer, recovery and the hunger timer.
 // Replicas keep no state of their own; run as many as you like against one NATS.
+import { startFaultAdmin } from '@catmesh/faults';
 import { inventoryV1, ordersV1 } from '@catmesh/proto';
 import {
   connectNats,
@@ -28,10 +29,17 @@ const ORDERS_BUCKET = 'orders';
 const config = loadConfigOrExit(ordersConfigSchema(), process.env);
 const base = startServiceProcess(config);
 const { logger, registry } = base;
+const { traffic, shutdownStep } = await startFaultAdmin({ config, logger, registry });
 
-const nats = await connectNats({ servers: config.natsUrl, name: config.instanceId, logger });
+const nats = await connectNats({
+  servers: config.natsUrl,
+  name: config.instanceId,
+  logger,
+  traffic,
+});
 const bucket = await JsonBucket.open(nats.connection, ORDERS_BUCKET, {
   replicas: config.natsReplicas,
+  trafficGate: nats.trafficGate,
 });
 await ensureOrdersStream(nats, config.natsReplicas);
 
@@ -39,10 +47,11 @@ const inventory = createClient(inventoryV1.InventoryServiceClient, config.invent
   registry,
   idempotent: ['reserve', 'commit', 'release'],
   defaultDeadlineMs: config.inventoryDeadlineMs,
+  traffic,
 });
 const catFeeder =
   config.catFeederEndpoints && config.catFeederEndpoints.length > 0
-    ? new CatFeederClient({ endpoints: config.catFeederEndpoints, registry })
+    ? new CatFeederClient({ endpoints: config.catFeederEndpoints, registry, traffic })
     : undefined;
 const hunger =
   catFeeder && new CatHunger({ bucket, catFeeder, hungerAfterMs: config.hungerAfterMs, logger });
@@ -59,7 +68,13 @@ const deps: OrderDeps = {
   metrics: createOrdersMetrics(registry),
 };
 
-const server = new GrpcServer({ host: config.grpcHost, port: config.grpcPort, logger, registry });
+const server = new GrpcServer({
+  host: config.grpcHost,
+  port: config.grpcPort,
+  logger,
+  registry,
+  ...(traffic.gate && { trafficGate: traffic.gate }),
+});
 server.addService(ordersV1.OrderServiceService, createOrderService(deps));
 
 await startFulfilment(deps);
@@ -89,6 +104,7 @@ const { port } = await serveService({
     inventory.close();
     catFeeder?.close();
   },
+  lastSteps: [shutdownStep],
 });
 logger.info(
   {

@@ -35,6 +35,7 @@ beforeAll(async () => {
     ...common,
     CATMESH_GRPC_PORT: String(inventoryPort),
     CATMESH_METRICS_PORT: String(await freePort()),
+    CATMESH_ADMIN_PORT: String(await freePort()),
     CATMESH_INVENTORY_SEED: `kibble=${STOCK}`,
     CATMESH_INVENTORY_COMPACT_AT: '8',
   });
@@ -43,6 +44,7 @@ beforeAll(async () => {
     ...common,
     CATMESH_GRPC_PORT: String(ordersPort),
     CATMESH_METRICS_PORT: String(await freePort()),
+    CATMESH_ADMIN_PORT: String(await freePort()),
     CATMESH_INVENTORY_ENDPOINT: `127.0.0.1:${inventoryPort}`,
     CATMESH_INVENTORY_DEADLINE: '1s',
     CATMESH_CATFEEDER_ENDPOINTS: catFeeder.address,

@@ -48,6 +48,7 @@ Exit code 0 when every instance is SERVING, 1 otherwise (or when no mesh ever ra
         instance.pid === undefined ? '-' : String(instance.pid),
         String(instance.ports.main),
         String(instance.ports.metrics),
+        instance.ports.admin === undefined ? '-' : String(instance.ports.admin),
         instance.raft?.role ?? '-',
         instance.raft ? String(instance.raft.term) : '-',
         perSecond(instance.requestsPerSecond),
@@ -62,6 +63,7 @@ Exit code 0 when every instance is SERVING, 1 otherwise (or when no mesh ever ra
         'PID',
         'PORT',
         'METRICS',
+        'ADMIN',
         'ROLE',
         'TERM',
         'REQ/S',
@@ -110,7 +112,11 @@ function instanceJson(instance: InstanceStatus): Record<string, unknown> {
     service: instance.service,
     health: instance.health,
     pid: instance.pid ?? null,
-    ports: { main: instance.ports.main, metrics: instance.ports.metrics },
+    ports: {
+      main: instance.ports.main,
+      metrics: instance.ports.metrics,
+      admin: instance.ports.admin ?? null,
+    },
     raft: instance.raft
       ? {
           id: instance.raft.id,

@@ -106,6 +106,7 @@ function catmeshService(
       CATMESH_GRPC_HOST: MESH_HOST,
       CATMESH_GRPC_PORT: String(ports.main),
       CATMESH_METRICS_PORT: String(ports.metrics),
+      ...(ports.admin !== undefined && { CATMESH_ADMIN_PORT: String(ports.admin) }),
       ...env,
     },
     requires: {

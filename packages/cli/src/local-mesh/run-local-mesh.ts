@@ -257,6 +257,9 @@ async function takenPorts(instances: readonly InstanceSpec[]): Promise<string[]>
     return [
       { port: spec.ports.main, owner: `${spec.name} ${nats ? 'client' : 'gRPC'}` },
       { port: spec.ports.metrics, owner: `${spec.name} ${nats ? 'monitoring' : 'metrics'}` },
+      ...(spec.ports.admin === undefined
+        ? []
+        : [{ port: spec.ports.admin, owner: `${spec.name} fault admin` }]),
     ];
   });
   return describeTakenPorts(MESH_HOST, wanted);

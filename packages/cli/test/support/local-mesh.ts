@@ -46,7 +46,11 @@ export async function freePortBase(replicas: 3 | 5 = 3): Promise<PortPlan> {
       plan.inventory,
       plan.orders,
       plan.loadgen,
-    ].flatMap((ports) => [ports.main, ports.metrics]);
+    ].flatMap((ports) => [
+      ports.main,
+      ports.metrics,
+      ...(ports.admin === undefined ? [] : [ports.admin]),
+    ]);
     const taken = await describeTakenPorts(
       MESH_HOST,
       ports.map((port) => ({ port, owner: 'test' })),

@@ -15,7 +15,16 @@ export interface ServiceDefaults {
   readonly serviceVersion?: string;
   readonly grpcPort: number;
   readonly metricsPort: number;
+  /** The fault admin port; default the gRPC port + 1000 (ADMIN_PORT_OFFSET). */
+  readonly adminPort?: number;
 }
+
+/** How far above its default gRPC port a service's fault admin port is by default. */
+export const ADMIN_PORT_OFFSET = 1000;
+
+/** `CATMESH_FAULT_ADMIN`: whether the process holds a fault table and serves its admin API. */
+export const FAULT_ADMIN_MODES = ['on', 'off'] as const;
+export type FaultAdminMode = (typeof FAULT_ADMIN_MODES)[number];
 
 /**
  * The config every catmesh service shares. A service extends it with its own variables:
@@ -35,6 +44,17 @@ export function serviceConfigSchema(defaults: ServiceDefaults) {
     grpcHost: envVar('CATMESH_GRPC_HOST', host(), { default: '0.0.0.0' }),
     grpcPort: envVar('CATMESH_GRPC_PORT', port(), { default: defaults.grpcPort }),
     metricsPort: envVar('CATMESH_METRICS_PORT', port(), { default: defaults.metricsPort }),
+    /**
+     * The fault admin API (catmesh.faults.v1.FaultAdminService) listens apart from the gRPC API,
+     * so that a NetworkPolicy can allow it from the chaos controller alone. Host default: the
+     * gRPC host.
+     */
+    adminHost: envVar('CATMESH_ADMIN_HOST', host(), { optional: true }),
+    adminPort: envVar('CATMESH_ADMIN_PORT', port(), {
+      default: defaults.adminPort ?? defaults.grpcPort + ADMIN_PORT_OFFSET,
+    }),
+    /** `off`: no fault table, no admin API, no traffic gate (the benchmark's baseline). */
+    faultAdmin: envVar('CATMESH_FAULT_ADMIN', enumOf(FAULT_ADMIN_MODES), { default: 'on' }),
     logLevel: envVar('CATMESH_LOG_LEVEL', enumOf(LOG_LEVELS), { default: 'info' }),
     shutdownGraceMs: envVar('CATMESH_SHUTDOWN_GRACE', duration({ minMs: 1 }), {
       default: 20_000,

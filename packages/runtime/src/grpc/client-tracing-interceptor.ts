@@ -18,8 +18,10 @@ import { TRACER_NAME } from './tracer-name.js';
  * span active where the call was made, with its W3C context injected into the request metadata
  * so the server's span continues the trace. Any status but OK marks the span as an error.
  * Responses are delivered back in the caller's context, so a callback keeps the caller's trace.
+ * With `spanActiveBelow`, the interceptors below it send messages inside the span's context, so
+ * that they can add events to it (the traffic gate does).
  */
-export function clientTracingInterceptor(target: string): Interceptor {
+export function clientTracingInterceptor(target: string, spanActiveBelow = false): Interceptor {
   const server = parseHostPort(target);
   const serverAttributes = server
     ? {
@@ -30,7 +32,11 @@ export function clientTracingInterceptor(target: string): Interceptor {
   return (options, nextCall) => {
     const rpc = describeRpc(options.method_definition);
     const callerContext = context.active();
+    let spanContext = callerContext;
     return new InterceptingCall(nextCall(options), {
+      ...(spanActiveBelow && {
+        sendMessage: (message, next) => context.with(spanContext, () => next(message)),
+      }),
       start: (metadata, _listener, next) => {
         const span = trace.getTracer(TRACER_NAME).startSpan(
           rpc.name,
@@ -45,7 +51,8 @@ export function clientTracingInterceptor(target: string): Interceptor {
           },
           callerContext,
         );
-        propagation.inject(trace.setSpan(callerContext, span), metadata, metadataSetter);
+        spanContext = trace.setSpan(callerContext, span);
+        propagation.inject(spanContext, metadata, metadataSetter);
         next(metadata, {
           onReceiveMetadata: (received, nextMetadata) =>
             context.with(callerContext, () => nextMetadata(received)),

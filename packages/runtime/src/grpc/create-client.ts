@@ -10,8 +10,11 @@ import {
 import type { Registry } from 'prom-client';
 import { grpcClientMetrics } from '../metrics/grpc-metrics.js';
 import { clientMetricsInterceptor } from './client-metrics-interceptor.js';
+import type { PeerIdentity, TrafficHooks } from '../traffic/traffic-gate.js';
 import { clientTracingInterceptor } from './client-tracing-interceptor.js';
+import { clientTrafficInterceptor } from './client-traffic-interceptor.js';
 import { defaultDeadlineInterceptor } from './default-deadline-interceptor.js';
+import { serverIdentity } from './peer-service.js';
 import { DEFAULT_RETRY_POLICY, retryInterceptor, type RetryPolicy } from './retry-interceptor.js';
 
 /** The client class ts-proto generates for a service (`inventoryV1.InventoryServiceClient`). */
@@ -43,14 +46,27 @@ export interface ClientKitOptions<M extends string = string> {
    * retries, spans and metrics see what they do.
    */
   readonly interceptors?: readonly Interceptor[];
+  /**
+   * This process's identity and traffic gate (the `app` fault mechanism): every call carries the
+   * identity, and the gate sees every request, innermost, so that retries, spans and metrics see
+   * what a fault does.
+   */
+  readonly traffic?: TrafficHooks;
+  /**
+   * Who the server is, for the gate's peer selectors. The service comes from the client's own
+   * service name (`catmesh.inventory.v1.InventoryService` → `inventory`); a client made for one
+   * known instance says which here.
+   */
+  readonly server?: Partial<PeerIdentity>;
 }
 
 export const DEFAULT_DEADLINE_MS = 5000;
 
 /**
  * Creates a ts-proto grpc-js client for `address` with the kit's interceptors, outermost first:
- * default deadline → retries (idempotent methods only) → tracing → metrics → `interceptors`. Tracing and metrics
- * sit inside the retries, so each attempt is its own CLIENT span and metrics sample.
+ * default deadline → retries (idempotent methods only) → tracing → metrics → `interceptors` →
+ * traffic. Tracing and metrics sit inside the retries, so each attempt is its own CLIENT span and
+ * metrics sample.
  */
 export function createClient<Ctor extends GeneratedClientConstructor>(
   ClientClass: Ctor,
@@ -67,12 +83,16 @@ export function createClient<Ctor extends GeneratedClientConstructor>(
     }
     idempotentPaths.add(method.path);
   }
+  const { traffic } = options;
   const interceptors = [
     defaultDeadlineInterceptor(options.defaultDeadlineMs ?? DEFAULT_DEADLINE_MS),
     retryInterceptor(idempotentPaths, { ...DEFAULT_RETRY_POLICY, ...options.retry }),
-    clientTracingInterceptor(address),
+    clientTracingInterceptor(address, traffic?.gate !== undefined),
     clientMetricsInterceptor(grpcClientMetrics(options.registry)),
     ...(options.interceptors ?? []),
+    ...(traffic
+      ? [clientTrafficInterceptor(traffic, serverIdentity(ClientClass.serviceName, options.server))]
+      : []),
   ];
   return new ClientClass(address, options.credentials ?? grpcCredentials.createInsecure(), {
     ...options.channelOptions,

@@ -18,10 +18,12 @@ import type { Logger } from 'pino';
 import type { Registry } from 'prom-client';
 import { grpcServerMetrics, type GrpcRedMetrics } from '../metrics/grpc-metrics.js';
 import { formatHostPort, listenError } from '../net/listen-error.js';
+import type { TrafficGate } from '../traffic/traffic-gate.js';
 import { guardHandler } from './handler-guard.js';
 import { HealthCheckService } from './health-check-service.js';
 import { describeRpc, serviceNameOf } from './rpc-method.js';
 import { serverCallObserver } from './server-call-observer.js';
+import { serverTrafficInterceptor, type RequestSizer } from './server-traffic-interceptor.js';
 
 const { SERVING, NOT_SERVING } = healthV1.HealthCheckResponse_ServingStatus;
 
@@ -65,7 +67,16 @@ export interface GrpcServerOptions {
   readonly reflection?: { readonly descriptorSetPath: string } | false;
   /** grpc-js server options (channel arguments, extra interceptors). */
   readonly serverOptions?: ServerOptions;
+  /**
+   * The traffic gate of the `app` fault mechanism: every call to the services added (but
+   * health, reflection and the Raft peer stream) passes it. None on the fault admin server, so
+   * that a partition never cuts the chaos driver off.
+   */
+  readonly trafficGate?: TrafficGate;
 }
+
+/** Raft messages are gated one by one by the Raft transport, not as one long gRPC stream. */
+const UNGATED_SERVICES: ReadonlySet<string> = new Set(['catmesh.raft.v1.RaftPeerService']);
 
 /** Where the server listens once `listen()` has resolved. */
 export interface ListenAddress {
@@ -84,6 +95,8 @@ export class GrpcServer {
   readonly #health = new HealthCheckService();
   readonly #metrics: GrpcRedMetrics;
   readonly #services: string[] = [];
+  /** Request encoders of the gated methods, by path; filled by addService. */
+  readonly #gatedMethods = new Map<string, RequestSizer>();
   #address: ListenAddress | undefined;
   #drained: Promise<'graceful' | 'forced'> | undefined;
 
@@ -95,9 +108,16 @@ export class GrpcServer {
       logger: options.logger,
       quietServices: new Set([HEALTH_SERVICE, ...REFLECTION_SERVICES]),
     });
+    // grpc-js runs the first interceptor nearest the network: the observer sees every call,
+    // the traffic gate's drops and rejections too.
+    const gate = options.trafficGate;
     this.#server = new Server({
       ...options.serverOptions,
-      interceptors: [observer, ...(options.serverOptions?.interceptors ?? [])],
+      interceptors: [
+        observer,
+        ...(gate ? [serverTrafficInterceptor(gate, this.#gatedMethods)] : []),
+        ...(options.serverOptions?.interceptors ?? []),
+      ],
     });
     this.#server.addService(healthV1.HealthService, this.#health.implementation);
   }
@@ -120,6 +140,10 @@ export class GrpcServer {
       }
       guarded[key] = guardHandler(method, handler as () => unknown, this.#options.logger);
       this.#metrics.initialize(describeRpc(method));
+      if (!UNGATED_SERVICES.has(service)) {
+        const encode = (method as MethodDefinition<unknown, unknown>).requestSerialize;
+        this.#gatedMethods.set(method.path, (message) => encode(message).length);
+      }
     }
     this.#server.addService(definition, guarded);
     this.#services.push(service);

@@ -18,6 +18,8 @@ import {
   type NatsDurableConsumer,
 } from './jetstream-consumer.js';
 import type { NatsKit } from './kit.js';
+import { formatCallerIdentity } from '../traffic/caller-identity.js';
+import type { TrafficGate, TrafficHooks } from '../traffic/traffic-gate.js';
 import type { NatsPayload } from './payload.js';
 import { publish, type NatsPublishOptions } from './publish.js';
 import { ensureStream, type NatsStreamConfig } from './stream.js';
@@ -52,6 +54,11 @@ export interface ConnectNatsOptions {
    * reconnect. This is how a paused or partitioned server is noticed (default 10 000 ms).
    */
   readonly pingIntervalMs?: number;
+  /**
+   * This process's identity, sent in the `catmesh-caller` header of every message, and the
+   * traffic gate that publishes and deliveries pass (the `app` fault mechanism).
+   */
+  readonly traffic?: TrafficHooks;
 }
 
 /** A NATS connection with trace propagation, bounded publishes and logging. */
@@ -75,6 +82,8 @@ export interface NatsClient {
   ensureStream(config: NatsStreamConfig): Promise<StreamInfo>;
   /** Starts a durable JetStream consumer. See jetstream-consumer.ts. */
   consume(options: NatsConsumerOptions): Promise<NatsDurableConsumer>;
+  /** The traffic gate given to connectNats, for the Key/Value buckets opened on this client. */
+  readonly trafficGate: TrafficGate | undefined;
   /** Graceful shutdown within `timeoutMs` (default 10 000 ms); never rejects. */
   drain(timeoutMs?: number): Promise<void>;
 }
@@ -107,12 +116,15 @@ export async function connectNats(options: ConnectNatsOptions): Promise<NatsClie
     status: watchConnection(nc, logger),
     publishTimeoutMs: options.publishTimeoutMs ?? DEFAULTS.publishTimeoutMs,
     requestTimeoutMs,
+    caller: options.traffic && formatCallerIdentity(options.traffic.self),
+    gate: options.traffic?.gate,
     subscriptions: new Set(),
     consumers: new Set(),
   };
   return {
     connection: nc,
     isConnected: () => kit.status.connected(),
+    trafficGate: kit.gate,
     publish: (subject, payload, publishOptions) => publish(kit, subject, payload, publishOptions),
     subscribe: (subject, handler, subscribeOptions) =>
       subscribe(kit, subject, handler, subscribeOptions),

@@ -11,6 +11,7 @@ import { createOrUpdate } from './create-or-update.js';
 import { withDeadline } from '../async/with-deadline.js';
 import type { NatsKit } from './kit.js';
 import { recordFailure, startProcessSpan } from './messaging-spans.js';
+import { admitInbound } from './traffic-path.js';
 
 /**
  * Handles one JetStream message. Returning acks it; throwing (or rejecting) naks it, so JetStream
@@ -146,6 +147,12 @@ async function handleMessage(
     consumerGroup: options.durable,
   });
   await context.with(ctx, async () => {
+    // A dropped delivery is neither acked nor nak'ed: JetStream redelivers it after its ack wait,
+    // as it would a delivery lost on the network.
+    if (kit.gate?.armed && !(await admitInbound(kit.gate, msg, span))) {
+      span.end();
+      return;
+    }
     let handled = false;
     try {
       await options.handler(msg);

@@ -7,6 +7,7 @@ import { recordFailure, startPublishSpan } from './messaging-spans.js';
 import { encodePayload, type NatsPayload } from './payload.js';
 import type { NatsPublishOptions } from './publish.js';
 import { headersWithTraceContext } from './trace-headers.js';
+import { admitOutbound } from './traffic-path.js';
 
 export interface NatsJetStreamPublishOptions extends NatsPublishOptions {
   /**
@@ -42,8 +43,22 @@ export async function jetstreamPublish(
   });
   const situation = () => ({ timeoutMs, connected: kit.status.connected() });
   try {
+    if (kit.gate?.armed) {
+      await admitOutbound(kit.gate, {
+        operation: subject,
+        bytes: data.byteLength,
+        span,
+        timeoutMs,
+        timedOut: () => new NatsUnavailableError(OPERATION, subject, timeoutReason(situation())),
+        rejected: (reason) => new NatsUnavailableError(OPERATION, subject, reason),
+      });
+    }
     const publishOptions: Partial<JetStreamPublishOptions> = {
-      headers: headersWithTraceContext(trace.setSpan(context.active(), span), options.headers),
+      headers: headersWithTraceContext(
+        trace.setSpan(context.active(), span),
+        options.headers,
+        kit.caller,
+      ),
       timeout: timeoutMs,
     };
     if (options.msgID !== undefined) publishOptions.msgID = options.msgID;

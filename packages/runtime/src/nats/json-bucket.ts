@@ -1,7 +1,9 @@
 // JSON documents in a JetStream Key/Value bucket, changed only by compare-and-set on the
 // revision, so any number of replicas of a stateless service can share them without locks.
 import { setTimeout as sleep } from 'node:timers/promises';
-import { NatsError, type KV, type NatsConnection } from 'nats';
+import { ErrorCode, NatsError, type KV, type NatsConnection } from 'nats';
+import type { TrafficGate } from '../traffic/traffic-gate.js';
+import { admitOutbound } from './traffic-path.js';
 
 /** JetStream's "wrong last sequence": someone wrote the key since we read it. */
 const WRONG_LAST_SEQUENCE = 10071;
@@ -27,6 +29,9 @@ export class ContentionError extends Error {
   override readonly name = 'ContentionError';
 }
 
+/** The code of the NatsError a fault's rejection raises (nats.js has none for it). */
+const FAULT_REJECTED = 'FAULT_REJECTED';
+
 const DEFAULT_MAX_ATTEMPTS = 200;
 const BASE_BACKOFF_MS = 2;
 const MAX_BACKOFF_MS = 100;
@@ -35,10 +40,17 @@ export interface OpenBucketOptions {
   readonly replicas?: number;
   /** Per-request bound on Key/Value operations. */
   readonly timeoutMs?: number;
+  /** The process's traffic gate (NatsClient.trafficGate): every operation passes it. */
+  readonly trafficGate?: TrafficGate | undefined;
 }
 
 export class JsonBucket {
-  private constructor(readonly kv: KV) {}
+  private constructor(
+    readonly kv: KV,
+    private readonly name: string,
+    private readonly timeoutMs: number,
+    private readonly gate: TrafficGate | undefined,
+  ) {}
 
   /**
    * Opens (creating it if need be) a bucket whose reads go to the stream leader: `allow_direct`
@@ -57,10 +69,11 @@ export class JsonBucket {
       replicas: options.replicas ?? 1,
       timeout,
     });
-    return new JsonBucket(kv);
+    return new JsonBucket(kv, bucket, timeout, options.trafficGate);
   }
 
   async get<T>(key: string): Promise<Versioned<T> | undefined> {
+    if (this.gate?.armed) await this.admit(this.gate, 'get', key, 0);
     const entry = await this.kv.get(key);
     if (!entry || entry.operation !== 'PUT') return undefined;
     return { value: entry.json<T>(), revision: entry.revision };
@@ -68,8 +81,10 @@ export class JsonBucket {
 
   /** Creates `key`; 'exists' when it is already there. */
   async create<T>(key: string, value: T): Promise<number | 'exists'> {
+    const data = encode(value);
+    if (this.gate?.armed) await this.admit(this.gate, 'create', key, data.byteLength);
     try {
-      return await this.kv.create(key, encode(value));
+      return await this.kv.create(key, data);
     } catch (err) {
       if (isWrongLastSequence(err)) return 'exists';
       throw err;
@@ -78,8 +93,10 @@ export class JsonBucket {
 
   /** Replaces `key` if it is still at `revision`; 'conflict' when it is not. */
   async update<T>(key: string, value: T, revision: number): Promise<number | 'conflict'> {
+    const data = encode(value);
+    if (this.gate?.armed) await this.admit(this.gate, 'update', key, data.byteLength);
     try {
-      return await this.kv.update(key, encode(value), revision);
+      return await this.kv.update(key, data, revision);
     } catch (err) {
       if (isWrongLastSequence(err)) return 'conflict';
       throw err;
@@ -88,6 +105,7 @@ export class JsonBucket {
 
   /** Every key matching `filter` (a subject filter such as `order.>`). */
   async keys(filter: string): Promise<string[]> {
+    if (this.gate?.armed) await this.admit(this.gate, 'keys', filter, 0);
     const keys: string[] = [];
     for await (const key of await this.kv.keys(filter)) keys.push(key);
     return keys;
@@ -119,6 +137,19 @@ export class JsonBucket {
       const ceiling = Math.min(MAX_BACKOFF_MS, BASE_BACKOFF_MS * 2 ** Math.min(attempt, 10));
       await sleep(Math.random() * ceiling);
     }
+  }
+
+  /** A Key/Value operation through the traffic gate; it fails as nats.js fails a timeout. */
+  private admit(gate: TrafficGate, op: string, key: string, bytes: number): Promise<void> {
+    const operation = `kv ${this.name} ${op} ${key}`;
+    return admitOutbound(gate, {
+      operation,
+      bytes,
+      span: undefined,
+      timeoutMs: this.timeoutMs,
+      timedOut: () => NatsError.errorForCode(ErrorCode.Timeout),
+      rejected: (reason) => new NatsError(`${operation}: ${reason}`, FAULT_REJECTED),
+    });
   }
 }
 

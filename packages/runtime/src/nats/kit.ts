@@ -1,5 +1,6 @@
 import type { JetStreamClient, NatsConnection } from 'nats';
 import type { Logger } from 'pino';
+import type { TrafficGate } from '../traffic/traffic-gate.js';
 import type { ConnectionStatus } from './connection-status.js';
 
 /** What the kit's operations share for one connection. Internal: services use NatsClient. */
@@ -10,6 +11,9 @@ export interface NatsKit {
   readonly status: ConnectionStatus;
   readonly publishTimeoutMs: number;
   readonly requestTimeoutMs: number;
+  /** This process's `catmesh-caller` header value, sent with every message. */
+  readonly caller: string | undefined;
+  readonly gate: TrafficGate | undefined;
   /** Running subscription loops; each settles once its last handler has returned. */
   readonly subscriptions: Set<Promise<void>>;
   /** Running JetStream consumers, stopped first on drain so that their acks still go out. */

@@ -5,6 +5,7 @@ import type { NatsKit } from './kit.js';
 import { recordFailure, startPublishSpan } from './messaging-spans.js';
 import { encodePayload, type NatsPayload } from './payload.js';
 import { headersWithTraceContext } from './trace-headers.js';
+import { admitOutbound } from './traffic-path.js';
 
 export interface NatsPublishOptions {
   /** Extra headers; the trace context is added to them. */
@@ -33,7 +34,21 @@ export async function publish(
   const span = startPublishSpan({ subject, bodySize: data.byteLength, server: kit.nc.getServer() });
   const situation = () => ({ timeoutMs, connected: kit.status.connected() });
   try {
-    const headers = headersWithTraceContext(trace.setSpan(context.active(), span), options.headers);
+    if (kit.gate?.armed) {
+      await admitOutbound(kit.gate, {
+        operation: subject,
+        bytes: data.byteLength,
+        span,
+        timeoutMs,
+        timedOut: () => new NatsUnavailableError('publish', subject, timeoutReason(situation())),
+        rejected: (reason) => new NatsUnavailableError('publish', subject, reason),
+      });
+    }
+    const headers = headersWithTraceContext(
+      trace.setSpan(context.active(), span),
+      options.headers,
+      kit.caller,
+    );
     kit.nc.publish(subject, data, { headers });
     await withDeadline(
       kit.nc.flush(),

@@ -2,6 +2,7 @@ import { context } from '@opentelemetry/api';
 import type { Msg } from 'nats';
 import type { NatsKit } from './kit.js';
 import { recordFailure, startProcessSpan } from './messaging-spans.js';
+import { admitInbound } from './traffic-path.js';
 
 /** Handles one message; a throw (or rejection) is recorded and logged, never fatal. */
 export type NatsMessageHandler = (msg: Msg) => void | Promise<void>;
@@ -71,6 +72,7 @@ async function handleMessage(
   // carries its trace id.
   await context.with(ctx, async () => {
     try {
+      if (kit.gate?.armed && !(await admitInbound(kit.gate, msg, span))) return;
       await handler(msg);
     } catch (err) {
       recordFailure(span, err);

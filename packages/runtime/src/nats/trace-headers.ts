@@ -6,6 +6,7 @@ import {
   type TextMapSetter,
 } from '@opentelemetry/api';
 import { Match, headers as natsHeaders, type MsgHdrs } from 'nats';
+import { CALLER_HEADER } from '../traffic/caller-identity.js';
 
 /**
  * Writes propagation fields into NATS headers under lowercase keys (`traceparent`, `tracestate`):
@@ -32,13 +33,15 @@ export const natsHeaderGetter: TextMapGetter<MsgHdrs | undefined> = {
   },
 };
 
-/** New NATS headers holding `fields` and the trace context of `ctx`. */
+/** New NATS headers holding `fields`, the caller's identity and the trace context of `ctx`. */
 export function headersWithTraceContext(
   ctx: Context,
   fields: Readonly<Record<string, string>> = {},
+  caller?: string,
 ): MsgHdrs {
   const headers = natsHeaders();
   for (const [key, value] of Object.entries(fields)) headers.set(key, value);
+  if (caller !== undefined) headers.set(CALLER_HEADER, caller);
   propagation.inject(ctx, headers, natsHeaderSetter);
   return headers;
 }

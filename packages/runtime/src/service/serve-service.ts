@@ -40,12 +40,17 @@ export interface ServeServiceOptions extends ServiceProcess {
   readonly beforeGrpcDrain?: readonly ShutdownStep[];
   /** Drains the service's NATS connection (after the gRPC calls that publish have finished). */
   readonly drainNats?: () => Promise<void>;
+  /**
+   * Steps after the telemetry flush, before the HTTP listener closes: what must outlive the
+   * service's own work (the fault admin API, so that a driver can see the process go).
+   */
+  readonly lastSteps?: readonly ShutdownStep[];
 }
 
 /**
  * Serves `/metrics`, `/healthz` and `/readyz`, installs the shutdown handler (NOT_SERVING, the
- * service's own stops, gRPC drain with half the grace period, NATS drain, telemetry flush, then
- * the HTTP listener), binds the gRPC server and reports SERVING. Resolves with the bound port.
+ * service's own stops, gRPC drain with half the grace period, NATS drain, telemetry flush, the
+ * last steps, then the HTTP listener), binds the gRPC server and reports SERVING. Resolves with the bound port.
  */
 export async function serveService(options: ServeServiceOptions): Promise<ListenAddress> {
   const { config, server, logger } = options;
@@ -67,6 +72,7 @@ export async function serveService(options: ServeServiceOptions): Promise<Listen
         telemetry: options.telemetry,
         logger,
       }),
+      ...(options.lastSteps ?? []),
       { name: 'http: close', run: () => http.close() },
     ],
   });

@@ -16,6 +16,8 @@ export interface ReplicaProcess {
   readonly id: number;
   readonly address: string;
   readonly metricsPort: number;
+  /** The fault admin API (catmesh.faults.v1.FaultAdminService). */
+  readonly adminPort: number;
   readonly dataDir: string;
   readonly client: catfeederV1.CatFeederServiceClient;
   readonly admin: catfeederV1.CatFeederAdminServiceClient;
@@ -48,6 +50,7 @@ export class Cluster {
         id,
         address,
         metricsPort: await freePort(),
+        adminPort: await freePort(),
         dataDir: join(root, `replica-${id}`),
         client: new catfeederV1.CatFeederServiceClient(address, credentials.createInsecure()),
         admin: new catfeederV1.CatFeederAdminServiceClient(address, credentials.createInsecure()),
@@ -84,6 +87,7 @@ export class Cluster {
         CATMESH_NODE_ID: String(r.id),
         CATMESH_GRPC_PORT: r.address.split(':')[1],
         CATMESH_METRICS_PORT: String(r.metricsPort),
+        CATMESH_ADMIN_PORT: String(r.adminPort),
         CATMESH_DATA_DIR: r.dataDir,
         CATMESH_INSTANCE_ID: `cat-feeder-${r.id}`,
         ...env,
