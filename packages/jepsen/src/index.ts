@@ -15,7 +15,6 @@ export {
   defaultNemeses,
   nemesisNames,
   parseCheckArgs,
-  parseDuration,
   resolveCheckOptions,
 } from './check-options.js';
 export type { CheckIo, CheckRun } from './run-check.js';
