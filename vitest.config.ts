@@ -1,3 +1,4 @@
+import { fileURLToPath } from 'node:url';
 import { defineConfig } from 'vitest/config';
 
 // Tests import sibling packages from source through the "@catmesh/source" export condition,
@@ -11,6 +12,10 @@ export default defineConfig({
     testTimeout: 60_000,
     hookTimeout: 60_000,
     pool: 'forks',
-    reporters: ['default'],
+    // The last lines of a run list every skipped test with its reason.
+    reporters: [
+      'default',
+      fileURLToPath(new URL('./test/support/skip-summary-reporter.ts', import.meta.url)),
+    ],
   },
 });

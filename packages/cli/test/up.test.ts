@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import { credentials } from '@grpc/grpc-js';
 import { inventoryV1 } from '@catmesh/proto';
 import { callUnary } from '@catmesh/runtime';
+import { requires } from '@catmesh/testkit';
 import { afterEach, beforeAll, describe, expect, it } from 'vitest';
 import {
   CatmeshProcess,
@@ -12,8 +13,8 @@ import {
   meshProcesses,
   requireBuiltCli,
   runCatmesh,
-  serviceBuilt,
   tempStateDir,
+  unbuiltService,
   until,
 } from './support/local-mesh.js';
 
@@ -138,8 +139,9 @@ describe('catmesh up', () => {
     expect(await meshProcesses(stateDir)).toEqual([]);
   });
 
-  it.skipIf(!serviceBuilt('loadgen'))(
+  it(
     'starts loadgen too, whose orders reach the orders service',
+    requires(unbuiltService('loadgen')),
     async () => {
       const stateDir = await tempStateDir();
       cleanups.push(() => rm(stateDir, { recursive: true, force: true }));

@@ -3,14 +3,18 @@ import { readFileSync } from 'node:fs';
 import { connect } from 'node:net';
 import { createInterface } from 'node:readline';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { createNetfilterInjector, LocalNetwork, ProcessSupervisor } from '../src/index.js';
+import { requires } from '@catmesh/testkit';
+import {
+  createNetfilterInjector,
+  LocalNetwork,
+  networkNamespaceProblem,
+  ProcessSupervisor,
+} from '../src/index.js';
 import type { FaultInjector } from '../src/index.js';
-import { netnsUnavailableReason } from './fixtures/netns-unavailable.js';
 import { tsFixture } from './fixtures/ts-fixture.js';
 import { waitFor } from './fixtures/wait-for.js';
 
-const unavailable = netnsUnavailableReason();
-if (unavailable) console.warn(`skipping the process fault tests: ${unavailable}`);
+const namespaces = requires(networkNamespaceProblem());
 
 const port = 7000;
 
@@ -50,7 +54,7 @@ function waitForKernelState(pid: number, stopped: boolean): Promise<true> {
   );
 }
 
-describe.skipIf(unavailable !== undefined)('kill and pause of supervised processes', () => {
+describe('kill and pause of supervised processes', namespaces, () => {
   let network: LocalNetwork;
   let processes: ProcessSupervisor;
   let injector: FaultInjector;
@@ -167,7 +171,7 @@ describe.skipIf(unavailable !== undefined)('kill and pause of supervised process
   });
 });
 
-describe.skipIf(unavailable !== undefined)('a run that dies with faults applied', () => {
+describe('a run that dies with faults applied', namespaces, () => {
   let network: LocalNetwork;
 
   beforeAll(async () => {

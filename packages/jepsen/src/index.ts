@@ -22,6 +22,5 @@ export { runCheck } from './run-check.js';
 export type { CheckName, CheckReport, CheckVerdict, FaultRecord } from './report/check-report.js';
 export { formatReport } from './report/print-report.js';
 export type { Availability, OperationCounts, OperationStats } from './verdict/operation-stats.js';
-export { environmentProblem } from './environment.js';
 export { defaultCatFeederMain } from './cluster/cat-feeder-driver.js';
 export { defaultEtcdProto } from './cluster/etcd-driver.js';

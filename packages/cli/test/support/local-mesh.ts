@@ -16,9 +16,11 @@ import { READY_LINE_START } from '../../src/local-mesh/ready-summary.js';
 const repoRoot = fileURLToPath(new URL('../../../../', import.meta.url));
 export const CATMESH_BIN = join(repoRoot, 'packages/cli/dist/bin/catmesh.js');
 
-/** Whether `services/<name>` has been built (its dist/main.js is what `catmesh up` runs). */
-export function serviceBuilt(name: string): boolean {
-  return existsSync(join(repoRoot, `services/${name}/dist/main.js`));
+/** Why `services/<name>` cannot be started (its dist/main.js is what `catmesh up` runs), if so. */
+export function unbuiltService(name: string): string | undefined {
+  return existsSync(join(repoRoot, `services/${name}/dist/main.js`))
+    ? undefined
+    : `services/${name} is not built (npx tsc -b tsconfig.build.json)`;
 }
 
 /** Fails with what to run when the CLI has not been built: these tests run the real executable. */
