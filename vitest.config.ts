@@ -11,6 +11,8 @@ export default defineConfig({
     // Real servers and processes: these timeouts are safety nets, never performance assertions.
     testTimeout: 60_000,
     hookTimeout: 60_000,
+    // expect.poll waits for conditions on a loaded machine; its timeout is a safety net too.
+    expect: { poll: { timeout: 30_000 } },
     pool: 'forks',
     // The last lines of a run list every skipped test with its reason.
     reporters: [

@@ -14,7 +14,6 @@ import {
 import type { AppliedFault, FaultEvent, FaultInjector } from '../src/index.js';
 import { startProbe } from './fixtures/probe-client.js';
 import type { Probe } from './fixtures/probe-client.js';
-import { waitFor } from './fixtures/wait-for.js';
 
 const namespaces = requires(networkNamespaceProblem());
 
@@ -79,9 +78,7 @@ describe('netfilter faults on namespaces joined by a bridge', namespaces, () => 
   async function udpDelta(to: string, send: () => Promise<void>, settled: () => Promise<boolean>) {
     const before = await probe(to).udpCount(udpPort);
     await send();
-    await waitFor('the datagrams to be received or dropped', async () =>
-      (await settled()) ? true : undefined,
-    );
+    await expect.poll(settled, { message: 'the datagrams to be received or dropped' }).toBe(true);
     return (await probe(to).udpCount(udpPort)) - before;
   }
 
@@ -198,11 +195,15 @@ describe('netfilter faults on namespaces joined by a bridge', namespaces, () => 
     for (let batch = 0; batch < 8; batch++) {
       await probe('a').udpSend(address('b'), udpPort, 50);
       sent += 50;
-      await waitFor(`${sent} datagrams accounted for`, async () => {
-        const received = (await probe('b').udpCount(udpPort)) - before;
-        const dropped = (await handle.droppedPackets()) ?? 0;
-        return received + dropped >= sent ? true : undefined;
-      });
+      await expect
+        .poll(
+          async () => {
+            const received = (await probe('b').udpCount(udpPort)) - before;
+            return received + ((await handle.droppedPackets()) ?? 0);
+          },
+          { message: 'every datagram received or dropped' },
+        )
+        .toBeGreaterThanOrEqual(sent);
     }
     const received = (await probe('b').udpCount(udpPort)) - before;
     const dropped = (await handle.droppedPackets()) ?? 0;
@@ -219,7 +220,7 @@ describe('netfilter faults on namespaces joined by a bridge', namespaces, () => 
       durationMs: 1_500,
     });
     expect(handle.expiresAt - handle.appliedAt).toBe(1_500);
-    await waitFor('the partition to expire', () => (handle.active ? undefined : true));
+    await expect.poll(() => handle.active, { message: 'the partition to expire' }).toBe(false);
     expect(events.find((e) => e.id === handle.id && e.type === 'reverted')).toMatchObject({
       reason: 'expired',
     });

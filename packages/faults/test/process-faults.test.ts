@@ -2,7 +2,7 @@ import { execFileSync, spawn } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { connect } from 'node:net';
 import { createInterface } from 'node:readline';
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
 import { requires } from '@catmesh/testkit';
 import {
   createNetfilterInjector,
@@ -12,7 +12,6 @@ import {
 } from '../src/index.js';
 import type { FaultInjector } from '../src/index.js';
 import { tsFixture } from './fixtures/ts-fixture.js';
-import { waitFor } from './fixtures/wait-for.js';
 
 const namespaces = requires(networkNamespaceProblem());
 
@@ -48,10 +47,12 @@ function kernelState(pid: number): string | undefined {
 }
 
 /** A stop or continue signal takes effect a moment after kill() returns (on another CPU). */
-function waitForKernelState(pid: number, stopped: boolean): Promise<true> {
-  return waitFor(stopped ? 'the kernel to stop it' : 'the kernel to run it', () =>
-    (kernelState(pid) === 'T') === stopped ? true : undefined,
-  );
+async function waitForKernelState(pid: number, stopped: boolean): Promise<void> {
+  await expect
+    .poll(() => kernelState(pid) === 'T', {
+      message: stopped ? 'the kernel to stop it' : 'the kernel to run it',
+    })
+    .toBe(stopped);
 }
 
 describe('kill and pause of supervised processes', namespaces, () => {
@@ -65,9 +66,12 @@ describe('kill and pause of supervised processes', namespaces, () => {
     await processes.start(host, { command, args, cwd, netns: network.host(host).netns });
     await waitForEcho(host);
   };
+  // vi.waitFor, not expect.poll: this also runs in beforeAll, outside any test.
   const waitForEcho = (host: string) =>
-    waitFor(`the echo server on ${host}`, async () =>
-      (await echo(address(host), 20_000)) === 'ping' ? true : undefined,
+    vi.waitFor(
+      async () =>
+        expect(await echo(address(host), 20_000), `the echo server on ${host}`).toBe('ping'),
+      { timeout: 30_000 },
     );
 
   beforeAll(async () => {
@@ -123,9 +127,9 @@ describe('kill and pause of supervised processes', namespaces, () => {
       restartAfterMs: 300,
       durationMs: 60_000,
     });
-    await waitFor('the restart', () =>
-      processes.status('n2').incarnation === before + 1 ? true : undefined,
-    );
+    await expect
+      .poll(() => processes.status('n2').incarnation, { message: 'the restart' })
+      .toBe(before + 1);
     await waitForEcho('n2');
     expect(handle.active).toBe(true);
     await handle.revert();
@@ -151,7 +155,7 @@ describe('kill and pause of supervised processes', namespaces, () => {
   it('a pause expires on its own', async () => {
     const handle = await injector.apply({ kind: 'pause', targets: ['n2'], durationMs: 1_000 });
     expect(processes.status('n2').state).toBe('paused');
-    await waitFor('the pause to expire', () => (handle.active ? undefined : true));
+    await expect.poll(() => handle.active, { message: 'the pause to expire' }).toBe(false);
     expect(processes.status('n2').state).toBe('running');
     await waitForEcho('n2');
   });
@@ -207,9 +211,9 @@ describe('a run that dies with faults applied', namespaces, () => {
     if (mode === 'throw') expect(stderr).toContain('the run failed with faults applied');
     else expect(exit.signal).toBe('SIGTERM');
     // The paused process was resumed and killed, not left stopped; no rule is left behind.
-    await waitFor('the paused process to be gone', () =>
-      kernelState(ready.pid) === undefined ? true : undefined,
-    );
+    await expect
+      .poll(() => kernelState(ready.pid), { message: 'the paused process to be gone' })
+      .toBeUndefined();
     expect(await network.exec('n1', 'nft', ['list', 'tables'])).toBe('');
     expect(await network.exec('n2', 'nft', ['list', 'tables'])).toBe('');
   });

@@ -8,7 +8,6 @@ import {
   Inbox,
   makeInMemoryCluster,
   sleep,
-  waitFor,
   waitForAcks,
 } from './transport-harness.js';
 
@@ -39,9 +38,12 @@ describe('InMemoryRaftNetwork', () => {
         nodes.filter((to) => to !== from).map((to) => append(from.localId, to.localId, index)),
       );
     }
-    await waitFor('the network to go idle', () =>
-      nodes.every((n) => n.status().peers.every((p) => p.queued === 0 && p.inFlight === 0)),
-    );
+    await expect
+      .poll(
+        () => nodes.every((n) => n.status().peers.every((p) => p.queued === 0 && p.inFlight === 0)),
+        { message: 'the network to go idle' },
+      )
+      .toBe(true);
   }
 
   it('partitions into groups and heals', async () => {
@@ -90,8 +92,16 @@ describe('InMemoryRaftNetwork', () => {
     network.setLossRate(0.3);
     const total = 1000;
     for (let i = 1; i <= total; i += 1) transports[0]!.send([append(1, 2, i)]);
-    await waitFor('the network to go idle', () => transports[0]!.status().peers[0]!.queued === 0);
-    await waitFor('deliveries to finish', () => transports[0]!.status().peers[0]!.inFlight === 0);
+    await expect
+      .poll(() => transports[0]!.status().peers[0]!.queued, {
+        message: 'the network to go idle',
+      })
+      .toBe(0);
+    await expect
+      .poll(() => transports[0]!.status().peers[0]!.inFlight, {
+        message: 'deliveries to finish',
+      })
+      .toBe(0);
     const peer = transports[0]!.status().peers[0]!;
     expect(peer.sent + peer.dropped).toBe(total);
     expect(inbox.from(1).length).toBe(peer.sent);
@@ -128,7 +138,7 @@ describe('InMemoryRaftNetwork', () => {
     const [one, two] = transports as [RaftTransport, RaftTransport];
     const inbox = new Inbox(two);
     one.send([append(1, 2, 1)]);
-    await waitFor('the first message', () => inbox.from(1).length === 1);
+    await expect.poll(() => inbox.from(1).length, { message: 'the first message' }).toBe(1);
     expect(() => network.connect({ localId: 2 })).toThrow(RangeError);
 
     await two.close();
@@ -161,7 +171,7 @@ describe('InMemoryRaftNetwork', () => {
     });
     const inboxThree = new Inbox(three);
     one.send([append(1, 2, 1), append(1, 3, 1)]);
-    await waitFor('the handler error', () => errors.length === 1);
+    await expect.poll(() => errors.length, { message: 'the handler error' }).toBe(1);
     expect(errors).toEqual([failure]);
     expect(inboxThree.byPeer.size).toBe(0);
     expect(one.status().faults).toEqual({ dropped: 1, delayed: 0 });
@@ -179,11 +189,15 @@ describe('InMemoryRaftNetwork', () => {
       taken.push(...messages.map((m) => m.index));
     });
     for (let i = 1; i <= 4; i += 1) one.send([append(1, 2, i)]);
-    await waitFor('the first batch to be in flight', () => one.status().peers[0]!.inFlight === 4);
+    await expect
+      .poll(() => one.status().peers[0]!.inFlight, {
+        message: 'the first batch to be in flight',
+      })
+      .toBe(4);
     for (let i = 5; i <= 40; i += 1) one.send([append(1, 2, i)]);
     expect(one.status().peers[0]).toMatchObject({ inFlight: 4, queued: 20, dropped: 16 });
     release();
-    await waitFor('the rest', () => taken.length === 24);
+    await expect.poll(() => taken.length, { message: 'the rest' }).toBe(24);
     expect(taken).toEqual([1, 2, 3, 4, ...Array.from({ length: 20 }, (_, i) => 21 + i)]);
   });
 });
