@@ -266,7 +266,17 @@ describe('cat-feeder cluster (3 processes)', () => {
   });
 
   it('an idle replica stays under 120 MB resident memory', async () => {
-    await new Promise((resolve) => setTimeout(resolve, 2000));
+    // Idle means every replica has applied all the leader has committed (no catch-up, no
+    // snapshot in flight): waited for, not guessed with a sleep.
+    const leader = await cluster.waitForLeader();
+    const { commitIndex } = await cluster.status(leader);
+    for (const r of cluster.replicas) {
+      await expect
+        .poll(async () => (await cluster.status(r)).appliedIndex, {
+          message: `replica ${r.id} to apply index ${commitIndex}`,
+        })
+        .toBeGreaterThanOrEqual(commitIndex);
+    }
     for (const r of cluster.replicas) {
       const procStatus = await readFile(`/proc/${r.process!.pid}/status`, 'utf8');
       const rssKb = Number(/VmRSS:\s+(\d+) kB/.exec(procStatus)![1]);
