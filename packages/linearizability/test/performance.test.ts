@@ -1,8 +1,9 @@
 // A sanity check that realistic histories are checked in reasonable time. Nothing here asserts a
 // speed (the machine may be busy); the times are printed, and the test timeout is a safety net.
 import { describe, expect, it } from 'vitest';
+import { createPrng } from '@catmesh/faults';
 import { checkKvHistory, type History, type HistoryEvent } from '../src/index.js';
-import { mulberry32, randomHistory } from './random-history.js';
+import { randomHistory } from './random-history.js';
 
 const options = {
   operations: 4000,
@@ -25,7 +26,7 @@ function timed<T>(label: string, run: () => T): T {
 
 describe('performance sanity', () => {
   it('checks a few thousand operations over several keys', { timeout: 120_000 }, () => {
-    const history = randomHistory(mulberry32(42), options);
+    const history = randomHistory(createPrng(42).next, options);
     const result = timed(`${history.events.length} events, linearizable`, () =>
       checkKvHistory(history, { timeoutMs: 100_000 }),
     );
@@ -35,7 +36,7 @@ describe('performance sanity', () => {
   });
 
   it('finds one stale read at the end of a long history', { timeout: 120_000 }, () => {
-    const history = randomHistory(mulberry32(7), options);
+    const history = randomHistory(createPrng(7).next, options);
     const last = history.events.at(-1)!.time;
     // Two writes, one after the other, then a read that returns the first: a value that was
     // really written, but overwritten before the read began (stale, not merely unknown).

@@ -1,5 +1,6 @@
 // The in-process transport: the shared contract plus the network's fault knobs.
 import { afterEach, describe, expect, it } from 'vitest';
+import { createPrng } from '@catmesh/faults';
 import { InMemoryRaftNetwork, type RaftTransport } from '../src/transport/index.js';
 import { transportContract } from './transport-contract.js';
 import {
@@ -12,17 +13,6 @@ import {
 } from './transport-harness.js';
 
 transportContract('in-memory', makeInMemoryCluster);
-
-/** A seeded generator (mulberry32), so the loss test is the same on every run. */
-function seeded(seed: number): () => number {
-  let a = seed;
-  return () => {
-    a = (a + 0x6d2b79f5) | 0;
-    let t = Math.imul(a ^ (a >>> 15), 1 | a);
-    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 describe('InMemoryRaftNetwork', () => {
   let transports: RaftTransport[] = [];
@@ -86,7 +76,7 @@ describe('InMemoryRaftNetwork', () => {
   });
 
   it('loses messages at the configured rate', async () => {
-    const network = new InMemoryRaftNetwork({ random: seeded(42) });
+    const network = new InMemoryRaftNetwork({ random: createPrng(42).next });
     transports = connectInMemory(network, [1, 2]);
     const inbox = new Inbox(transports[1]!);
     network.setLossRate(0.3);
