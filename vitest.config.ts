@@ -1,3 +1,4 @@
+import { fileURLToPath } from 'node:url';
 import { defineConfig } from 'vitest/config';
 
 // Tests import sibling packages from source through the "@catmesh/source" export condition,
@@ -10,7 +11,13 @@ export default defineConfig({
     // Real servers and processes: these timeouts are safety nets, never performance assertions.
     testTimeout: 60_000,
     hookTimeout: 60_000,
+    // expect.poll waits for conditions on a loaded machine; its timeout is a safety net too.
+    expect: { poll: { timeout: 30_000 } },
     pool: 'forks',
-    reporters: ['default'],
+    // The last lines of a run list every skipped test with its reason.
+    reporters: [
+      'default',
+      fileURLToPath(new URL('./test/support/skip-summary-reporter.ts', import.meta.url)),
+    ],
   },
 });

@@ -92,7 +92,7 @@ describe('parseBenchOptions', () => {
       '--clients',
       '1, 4',
       '--warmup',
-      '2',
+      '2s',
     ]);
     expect(options.durationMs).toBe(500);
     expect(options.warmupMs).toBe(2000);
@@ -103,6 +103,9 @@ describe('parseBenchOptions', () => {
   it('refuses bad values with the flag named', () => {
     expect(() => parseBenchOptions(['--clients', '0'])).toThrow(/--clients/);
     expect(() => parseBenchOptions(['--duration', 'soon'])).toThrow(/--duration/);
+    expect(() => parseBenchOptions(['--warmup', '2'])).toThrow(
+      '--warmup: expected a duration with its unit, such as 500ms, 5s or 2m, got "2"',
+    );
     expect(() => parseBenchOptions(['--targets', 'zookeeper'])).toThrow(UsageError);
     expect(() => parseBenchOptions(['--nope'])).toThrow(UsageError);
   });

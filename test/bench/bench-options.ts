@@ -1,5 +1,6 @@
 // The benchmark's command line, parsed and checked once; a bad flag stops it with one line.
 import { parseArgs } from 'node:util';
+import { envTypes } from '@catmesh/runtime';
 import type { TargetName } from './kv-target.js';
 
 export type GetsTo = 'leader' | 'all';
@@ -20,7 +21,7 @@ export interface BenchOptions {
 }
 
 export const USAGE = `usage: node --conditions=@catmesh/source --import tsx test/bench/catfeeder-vs-etcd.ts [options]
-  --duration 5s          measured time per cell (also 500ms, 10)
+  --duration 5s          measured time per cell (with its unit: 500ms, 5s, 1m)
   --warmup 1s            load before each cell's measured time
   --rounds 3             measure every cell this many times; the report shows the median
   --clients 1,16,64,256  concurrent closed-loop clients per cell
@@ -35,11 +36,14 @@ export const USAGE = `usage: node --conditions=@catmesh/source --import tsx test
 
 export class UsageError extends Error {}
 
+const durationType = envTypes.duration();
+
 function duration(flag: string, raw: string): number {
-  const match = /^(\d+(?:\.\d+)?)(ms|s)?$/.exec(raw);
-  if (!match) throw new UsageError(`--${flag}: expected a duration like 5s or 500ms, got "${raw}"`);
-  const value = Number(match[1]);
-  return match[2] === 'ms' ? value : value * 1000;
+  const value = durationType.parse(raw.trim());
+  if (value === undefined) {
+    throw new UsageError(`--${flag}: expected ${durationType.expected}, got "${raw}"`);
+  }
+  return value;
 }
 
 function integer(flag: string, raw: string, min: 0 | 1): number {

@@ -11,3 +11,13 @@ export function parsePositiveInteger(text: string, what: string): number {
   }
   return value;
 }
+
+/** A duration with its unit (`500ms`, `5s`, `2m`) of at least `minMs`, in milliseconds. */
+export function parseDuration(text: string, what: string, minMs = 1): number {
+  const type = envTypes.duration({ minMs });
+  const value = type.parse(text.trim());
+  if (value === undefined) {
+    throw new UsageError(`${what}: expected ${type.expected}, got '${text}'`);
+  }
+  return value;
+}

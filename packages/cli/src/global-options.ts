@@ -1,4 +1,5 @@
 import { envTypes, type EnvType } from '@catmesh/runtime';
+import { parseDuration } from './argument-values.js';
 import { UsageError } from './cli-errors.js';
 import type { OptionSpecs, OptionValues } from './command-line.js';
 
@@ -16,7 +17,7 @@ export const GLOBAL_OPTIONS: OptionSpecs = {
   timeout: {
     type: 'string',
     valueName: 'DURATION',
-    help: `give up after this long, retries included\n(e.g. 500ms, 5s, 1m; default ${DEFAULT_TIMEOUT})`,
+    help: `give up after this long, retries included\n(with its unit: 500ms, 5s, 1m; default ${DEFAULT_TIMEOUT})`,
   },
   json: {
     type: 'boolean',
@@ -40,7 +41,6 @@ export const endpointType: EnvType<string> = {
   },
 };
 const endpointsType = envTypes.list(endpointType);
-const timeoutType = envTypes.duration({ minMs: 1 });
 
 /** The global options as typed values; a bad one is a UsageError naming where it came from. */
 export function resolveGlobalOptions(
@@ -59,10 +59,6 @@ export function resolveGlobalOptions(
   if (endpoints === undefined || endpoints.length === 0) {
     throw new UsageError(`${source}: expected host:port[,host:port...], got '${rawEndpoints}'`);
   }
-  const rawTimeout = options.string('timeout') ?? DEFAULT_TIMEOUT;
-  const timeoutMs = timeoutType.parse(rawTimeout.trim());
-  if (timeoutMs === undefined) {
-    throw new UsageError(`--timeout: expected ${timeoutType.expected}, got '${rawTimeout}'`);
-  }
+  const timeoutMs = parseDuration(options.string('timeout') ?? DEFAULT_TIMEOUT, '--timeout');
   return { endpoints: [...new Set(endpoints)], timeoutMs, json: options.flag('json') };
 }

@@ -2,21 +2,20 @@ import { spawn } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { InMemoryStore, startReplica, type Replica } from './support/in-memory-cat-feeder.js';
+import { requireBuiltCli } from './support/local-mesh.js';
 
 const packageRoot = fileURLToPath(new URL('..', import.meta.url));
-const entry = fileURLToPath(new URL('../src/bin/catmesh.ts', import.meta.url));
+// The link `npm ci` makes from the package's "bin", which `npx catmesh` runs: the committed
+// wrapper, then the built dist/ (not the TypeScript source).
+const bin = fileURLToPath(new URL('../../../node_modules/.bin/catmesh', import.meta.url));
 
-/** Runs the `catmesh` entry point as its own process, the way it runs from source. */
+/** Runs the installed `catmesh` as its own process, the way a user's shell does. */
 function runBin(args: string[], env: Record<string, string>) {
-  const child = spawn(
-    process.execPath,
-    ['--conditions=@catmesh/source', '--import', 'tsx', entry, ...args],
-    {
-      cwd: packageRoot,
-      env: { PATH: process.env.PATH ?? '', ...env },
-      stdio: ['pipe', 'pipe', 'pipe'],
-    },
-  );
+  const child = spawn(bin, args, {
+    cwd: packageRoot,
+    env: { PATH: process.env.PATH ?? '', ...env },
+    stdio: ['pipe', 'pipe', 'pipe'],
+  });
   let stdout = '';
   let stderr = '';
   child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString()));
@@ -33,6 +32,7 @@ let store: InMemoryStore;
 let replica: Replica;
 
 beforeAll(async () => {
+  requireBuiltCli();
   store = new InMemoryStore();
   replica = await startReplica(store, 1);
 });

@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { freePort } from '@catmesh/testkit';
 import { InMemoryStore, startReplica, type Replica } from './support/in-memory-cat-feeder.js';
-import { catmesh, jsonLines, startCatmesh, until } from './support/run-catmesh.js';
+import { catmesh, jsonLines, startCatmesh } from './support/run-catmesh.js';
 
 let store: InMemoryStore;
 let a: Replica;
@@ -122,7 +122,7 @@ describe('failover across endpoints', () => {
       '--endpoints',
       a.address,
     ]);
-    await until(() => a.calls.length >= 1);
+    await expect.poll(() => a.calls.length).toBeGreaterThanOrEqual(1);
     a.mode = 'serving';
     const run = await running.result;
     expect(run).toMatchObject({
@@ -173,18 +173,18 @@ describe('a watch whose stream breaks', () => {
       '--endpoints',
       `${a.address},${b.address}`,
     ]);
-    await until(() => a.openWatches() === 1);
+    await expect.poll(() => a.openWatches()).toBe(1);
     const first = store.put('feeder.bowl', Buffer.from('empty')).modRevision;
-    await until(() => running.stdout().split('\n').length === 2);
+    await expect.poll(() => running.stdout().split('\n').length).toBe(2);
 
     // Both replicas are down while a change happens: the watch must not miss it.
     a.mode = 'unavailable';
     b.mode = 'unavailable';
     a.breakWatches();
-    await until(() => running.stderr().includes('resuming'));
+    await expect.poll(() => running.stderr()).toContain('resuming');
     const missed = store.put('feeder.bowl', Buffer.from('full')).modRevision;
     b.mode = 'serving';
-    await until(() => b.openWatches() === 1);
+    await expect.poll(() => b.openWatches()).toBe(1);
     const after = store.put('feeder.bowl', Buffer.from('half')).modRevision;
 
     const run = await running.result;

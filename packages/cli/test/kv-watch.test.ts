@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { InMemoryStore, startReplica, type Replica } from './support/in-memory-cat-feeder.js';
-import { catmesh, jsonLines, startCatmesh, until } from './support/run-catmesh.js';
+import { catmesh, jsonLines, startCatmesh } from './support/run-catmesh.js';
 
 let store: InMemoryStore;
 let replica: Replica;
@@ -17,7 +17,7 @@ describe('catmesh kv watch', () => {
   it('prints the changes under the prefix from now on, one line each, and exits after --count', async () => {
     store.put('cat.state', Buffer.from('hungry'));
     const running = startCatmesh(['kv', 'watch', 'cat.', '--count', '2', ...endpoint]);
-    await until(() => replica.openWatches() === 1);
+    await expect.poll(() => replica.openWatches()).toBe(1);
     store.put('dog.state', Buffer.from('asleep'));
     const put = store.put('cat.state', Buffer.from('full')).modRevision;
     store.delete('cat.state');
@@ -29,7 +29,7 @@ describe('catmesh kv watch', () => {
     expect(run.stdout).toBe(
       `PUT cat.state = full (rev ${put})\nDELETE cat.state (rev ${deleted})\n`,
     );
-    await until(() => replica.openWatches() === 0);
+    await expect.poll(() => replica.openWatches()).toBe(0);
   });
 
   it('--from-revision replays the changes since then; --json prints one object per change', async () => {
@@ -67,9 +67,9 @@ describe('catmesh kv watch', () => {
   it('ends with exit 0 on Ctrl-C, closing the stream', async () => {
     const interrupt = new AbortController();
     const running = startCatmesh(['kv', 'watch', ...endpoint], { signal: interrupt.signal });
-    await until(() => replica.openWatches() === 1);
+    await expect.poll(() => replica.openWatches()).toBe(1);
     interrupt.abort();
     expect(await running.result).toMatchObject({ code: 0, stdout: '', stderr: '' });
-    await until(() => replica.openWatches() === 0);
+    await expect.poll(() => replica.openWatches()).toBe(0);
   });
 });

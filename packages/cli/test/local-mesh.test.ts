@@ -14,7 +14,7 @@ import { prettyLogLine } from '../src/local-mesh/pretty-log-line.js';
 import { serverCallCounts } from '../src/local-mesh/prometheus-text.js';
 import { RestartBackoff } from '../src/local-mesh/restart-backoff.js';
 import { StateDir } from '../src/local-mesh/state-dir.js';
-import { catmesh, startCatmesh, until } from './support/run-catmesh.js';
+import { catmesh, startCatmesh } from './support/run-catmesh.js';
 
 describe('the port plan', () => {
   it('puts every service on its own default ports with the default base', () => {
@@ -285,9 +285,9 @@ describe('catmesh logs', () => {
       const run = startCatmesh(['logs', '--follow', '--state-dir', stateDir], {
         signal: interrupt.signal,
       });
-      await until(() => run.stdout().includes('a3'));
+      await expect.poll(() => run.stdout()).toContain('a3');
       await appendFile(join(stateDir, 'logs', 'bb.log'), line('4', 'b4'));
-      await until(() => run.stdout().includes('b4'));
+      await expect.poll(() => run.stdout()).toContain('b4');
       interrupt.abort();
       expect(await run.result).toMatchObject({ code: 0, stderr: '' });
       expect(

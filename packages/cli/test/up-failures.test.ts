@@ -13,7 +13,6 @@ import {
   requireBuiltCli,
   runCatmesh,
   tempStateDir,
-  until,
   userEnv,
 } from './support/local-mesh.js';
 
@@ -69,7 +68,7 @@ describe('catmesh up, when its runner is killed with kill -9', () => {
     expect(instances.length).toBeGreaterThanOrEqual(6);
     runner.child.kill('SIGKILL');
     await runner.exited;
-    await until(async () => (await meshProcesses(stateDir)).length === 0);
+    await expect.poll(() => meshProcesses(stateDir)).toEqual([]);
     const watchdogLog = await readFile(join(stateDir, 'logs', 'watchdog.log'), 'utf8');
     expect(watchdogLog).toContain('the runner is gone without stopping its mesh');
     expect(watchdogLog).toContain('"msg":"stopped orders"');

@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import { credentials } from '@grpc/grpc-js';
 import { inventoryV1 } from '@catmesh/proto';
 import { callUnary } from '@catmesh/runtime';
+import { requires } from '@catmesh/testkit';
 import { afterEach, beforeAll, describe, expect, it } from 'vitest';
 import {
   CatmeshProcess,
@@ -12,9 +13,8 @@ import {
   meshProcesses,
   requireBuiltCli,
   runCatmesh,
-  serviceBuilt,
   tempStateDir,
-  until,
+  unbuiltService,
 } from './support/local-mesh.js';
 
 const cleanups: (() => Promise<unknown>)[] = [];
@@ -78,9 +78,9 @@ describe('catmesh up', () => {
     expect(placed).toMatchObject({ code: 0, stderr: '' });
     const [orderId, state] = placed.stdout.trim().split(' ');
     expect(state).toBe('FULFILLED');
-    await until(
-      async () => (await runCatmesh(['kv', 'get', 'cat.state', ...endpoints])).stdout === 'full\n',
-    );
+    await expect
+      .poll(async () => (await runCatmesh(['kv', 'get', 'cat.state', ...endpoints])).stdout)
+      .toBe('full\n');
 
     const status = await runCatmesh(['status', '--state-dir', stateDir, '--json']);
     expect(status).toMatchObject({ code: 0, stderr: '' });
@@ -138,25 +138,28 @@ describe('catmesh up', () => {
     expect(await meshProcesses(stateDir)).toEqual([]);
   });
 
-  it.skipIf(!serviceBuilt('loadgen'))(
+  it(
     'starts loadgen too, whose orders reach the orders service',
+    requires(unbuiltService('loadgen')),
     async () => {
       const stateDir = await tempStateDir();
       cleanups.push(() => rm(stateDir, { recursive: true, force: true }));
       const plan = await freePortBase();
       const runner = await up(stateDir, plan.base);
-      await until(async () => {
-        const status = await runCatmesh(['status', '--state-dir', stateDir, '--json']);
-        const orders = status.stdout.split('\n').find((line) => line.includes('"name":"orders"'));
-        const loadgen = status.stdout.includes(
-          '"name":"loadgen","service":"loadgen","health":"SERVING"',
-        );
-        return (
-          loadgen &&
-          orders !== undefined &&
-          (JSON.parse(orders) as { requests_per_second: number }).requests_per_second > 0
-        );
-      });
+      await expect
+        .poll(async () => {
+          const status = await runCatmesh(['status', '--state-dir', stateDir, '--json']);
+          const orders = status.stdout.split('\n').find((line) => line.includes('"name":"orders"'));
+          const loadgen = status.stdout.includes(
+            '"name":"loadgen","service":"loadgen","health":"SERVING"',
+          );
+          return (
+            loadgen &&
+            orders !== undefined &&
+            (JSON.parse(orders) as { requests_per_second: number }).requests_per_second > 0
+          );
+        })
+        .toBe(true);
       expect(await interrupt(runner)).toBe(0);
       expect(await meshProcesses(stateDir)).toEqual([]);
     },

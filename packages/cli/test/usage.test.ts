@@ -63,8 +63,18 @@ const usageErrors: [args: string[], message: string, help: string][] = [
   ],
   [
     ['kv', 'get', 'k', '--timeout', 'soon'],
-    "--timeout: expected a duration such as 250ms, 10s or 2m (a bare number is milliseconds) >= 1ms, got 'soon'",
+    "--timeout: expected a duration of at least 1ms with its unit, such as 500ms, 5s or 2m, got 'soon'",
     'catmesh kv get',
+  ],
+  [
+    ['kv', 'get', 'k', '--timeout', '5'],
+    "--timeout: expected a duration of at least 1ms with its unit, such as 500ms, 5s or 2m, got '5'",
+    'catmesh kv get',
+  ],
+  [
+    ['check', '--target', 'cat-feeder', '--duration', '5'],
+    "--duration: expected a duration with its unit, such as 500ms, 5s or 2m, got '5'",
+    'catmesh check',
   ],
   [
     ['--endpoints', 'localhost', 'kv', 'get', 'k'],

@@ -46,6 +46,7 @@ export { playTimeline, resolvePlannedFault } from './schedule/timeline.js';
 export type { NetworkTarget } from './netfilter/network-target.js';
 export type { LocalHost, LocalNetworkOptions } from './netfilter/local-network.js';
 export { LocalNetwork } from './netfilter/local-network.js';
+export { networkNamespaceProblem } from './netfilter/namespace-support.js';
 export type { NetfilterInjectorOptions } from './netfilter/netfilter-injector.js';
 export { createNetfilterInjector } from './netfilter/netfilter-injector.js';
 export type { NetemSupport } from './netfilter/netem.js';

@@ -1,22 +1,21 @@
 import { execFileSync } from 'node:child_process';
 import { connect } from 'node:net';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { requires } from '@catmesh/testkit';
 import {
   cleanupStale,
   createNetfilterInjector,
   FaultValidationError,
   LocalNetwork,
   netemSupport,
+  networkNamespaceProblem,
   UnsupportedFaultError,
 } from '../src/index.js';
 import type { AppliedFault, FaultEvent, FaultInjector } from '../src/index.js';
 import { startProbe } from './fixtures/probe-client.js';
 import type { Probe } from './fixtures/probe-client.js';
-import { netnsUnavailableReason } from './fixtures/netns-unavailable.js';
-import { waitFor } from './fixtures/wait-for.js';
 
-const unavailable = netnsUnavailableReason();
-if (unavailable) console.warn(`skipping the netfilter namespace tests: ${unavailable}`);
+const namespaces = requires(networkNamespaceProblem());
 
 const tcpPort = 7000;
 const udpPort = 9000;
@@ -43,250 +42,242 @@ function leftovers(prefixes: readonly string[]): string[] {
   );
 }
 
-describe.skipIf(unavailable !== undefined)(
-  'netfilter faults on namespaces joined by a bridge',
-  () => {
-    let network: LocalNetwork;
-    let injector: FaultInjector;
-    const probes = new Map<string, Probe>();
-    const events: FaultEvent[] = [];
-    const probe = (host: string): Probe => probes.get(host)!;
-    const address = (host: string): string => network.host(host).address;
+describe('netfilter faults on namespaces joined by a bridge', namespaces, () => {
+  let network: LocalNetwork;
+  let injector: FaultInjector;
+  const probes = new Map<string, Probe>();
+  const events: FaultEvent[] = [];
+  const probe = (host: string): Probe => probes.get(host)!;
+  const address = (host: string): string => network.host(host).address;
 
-    async function reaches(from: string, to: string, expected: boolean): Promise<boolean> {
-      const timeout = expected ? reachableWithinMs : cutAfterMs;
-      return probe(from).tcpConnects(address(to), tcpPort, timeout);
+  async function reaches(from: string, to: string, expected: boolean): Promise<boolean> {
+    const timeout = expected ? reachableWithinMs : cutAfterMs;
+    return probe(from).tcpConnects(address(to), tcpPort, timeout);
+  }
+
+  async function expectReachability(expected: Record<string, boolean>): Promise<void> {
+    const pairs = Object.keys(expected);
+    const actual = await Promise.all(
+      pairs.map((pair) => {
+        const [from = '', to = ''] = pair.split('>');
+        return reaches(from, to, expected[pair]!);
+      }),
+    );
+    expect(Object.fromEntries(pairs.map((pair, i) => [pair, actual[i]]))).toEqual(expected);
+  }
+
+  const everyone = (reachable: boolean): Record<string, boolean> => ({
+    'a>b': reachable,
+    'a>c': reachable,
+    'b>a': reachable,
+    'b>c': reachable,
+    'c>a': reachable,
+    'c>b': reachable,
+  });
+
+  async function udpDelta(to: string, send: () => Promise<void>, settled: () => Promise<boolean>) {
+    const before = await probe(to).udpCount(udpPort);
+    await send();
+    await expect.poll(settled, { message: 'the datagrams to be received or dropped' }).toBe(true);
+    return (await probe(to).udpCount(udpPort)) - before;
+  }
+
+  beforeAll(async () => {
+    network = await LocalNetwork.create({ hosts: ['a', 'b', 'c'] });
+    injector = createNetfilterInjector({
+      targets: network.targets(),
+      onEvent: (event) => events.push(event),
+    });
+    for (const host of ['a', 'b', 'c']) {
+      const p = await startProbe(network, host);
+      probes.set(host, p);
+      await p.tcpListen(tcpPort);
+      await p.udpListen(udpPort);
     }
+  });
 
-    async function expectReachability(expected: Record<string, boolean>): Promise<void> {
-      const pairs = Object.keys(expected);
-      const actual = await Promise.all(
-        pairs.map((pair) => {
-          const [from = '', to = ''] = pair.split('>');
-          return reaches(from, to, expected[pair]!);
-        }),
-      );
-      expect(Object.fromEntries(pairs.map((pair, i) => [pair, actual[i]]))).toEqual(expected);
+  afterEach(async () => {
+    await injector.revertAll();
+  });
+
+  afterAll(async () => {
+    for (const p of probes.values()) p.close();
+    await injector?.close();
+    await network?.destroy();
+  });
+
+  it('hosts reach each other over the bridge', async () => {
+    expect(network.hosts.map((h) => h.address)).toEqual(['10.77.0.1', '10.77.0.2', '10.77.0.3']);
+    await expectReachability(everyone(true));
+  });
+
+  it('partitions {a} | {b, c} both ways, and heals on revert', async () => {
+    const handle = await injector.apply({
+      kind: 'partition',
+      groups: [['a'], ['b', 'c']],
+      direction: 'both',
+      durationMs: 60_000,
+    });
+    expect(handle.active).toBe(true);
+    await expectReachability({
+      'a>b': false,
+      'a>c': false,
+      'b>a': false,
+      'c>a': false,
+      'b>c': true,
+      'c>b': true,
+    });
+    expect(await handle.droppedPackets()).toBeGreaterThan(0);
+
+    await handle.revert();
+    await handle.revert(); // idempotent
+    expect(handle.active).toBe(false);
+    expect(injector.active()).toEqual([]);
+    await expectReachability(everyone(true));
+    expect(events.filter((e) => e.id === handle.id).map((e) => e.type)).toEqual([
+      'applied',
+      'reverted',
+    ]);
+  });
+
+  it('cuts one direction only: a -> b datagrams are dropped, b -> a ones arrive', async () => {
+    const handle = await injector.apply({
+      kind: 'partition',
+      links: [{ from: ['a'], to: ['b'] }],
+      direction: 'one-way',
+      durationMs: 60_000,
+    });
+    const intoB = await udpDelta(
+      'b',
+      () => probe('a').udpSend(address('b'), udpPort, 20),
+      async () => ((await handle.droppedPackets()) ?? 0) >= 20,
+    );
+    expect(intoB).toBe(0);
+    const aBefore = await probe('a').udpCount(udpPort);
+    const intoA = await udpDelta(
+      'a',
+      () => probe('b').udpSend(address('a'), udpPort, 20),
+      async () => (await probe('a').udpCount(udpPort)) - aBefore >= 20,
+    );
+    expect(intoA).toBe(20);
+    expect(await handle.droppedPackets()).toBe(20);
+    // TCP needs both directions, so it fails either way; c is untouched.
+    await expectReachability({ 'a>b': false, 'b>a': false, 'a>c': true, 'c>b': true });
+  });
+
+  it('loss 1.0 drops everything to and from the target', async () => {
+    const handle = await injector.apply({
+      kind: 'loss',
+      targets: ['b'],
+      probability: 1,
+      durationMs: 60_000,
+    });
+    const received = await udpDelta(
+      'b',
+      () => probe('a').udpSend(address('b'), udpPort, 50),
+      async () => ((await handle.droppedPackets()) ?? 0) >= 50,
+    );
+    expect(received).toBe(0);
+    await expectReachability({ 'a>b': false, 'c>b': false, 'a>c': true });
+  });
+
+  it('loss 0.5 drops roughly half of 400 datagrams', async () => {
+    const handle = await injector.apply({
+      kind: 'loss',
+      targets: ['b'],
+      probability: 0.5,
+      durationMs: 60_000,
+    });
+    const before = await probe('b').udpCount(udpPort);
+    let sent = 0;
+    // In batches, waiting until each is fully accounted for (received + dropped), so the receiver
+    // never falls far enough behind for its socket buffer to drop datagrams uncounted.
+    for (let batch = 0; batch < 8; batch++) {
+      await probe('a').udpSend(address('b'), udpPort, 50);
+      sent += 50;
+      await expect
+        .poll(
+          async () => {
+            const received = (await probe('b').udpCount(udpPort)) - before;
+            return received + ((await handle.droppedPackets()) ?? 0);
+          },
+          { message: 'every datagram received or dropped' },
+        )
+        .toBeGreaterThanOrEqual(sent);
     }
+    const received = (await probe('b').udpCount(udpPort)) - before;
+    const dropped = (await handle.droppedPackets()) ?? 0;
+    expect(received + dropped).toBe(400);
+    expect(dropped / 400).toBeGreaterThan(0.25);
+    expect(dropped / 400).toBeLessThan(0.75);
+  });
 
-    const everyone = (reachable: boolean): Record<string, boolean> => ({
-      'a>b': reachable,
-      'a>c': reachable,
-      'b>a': reachable,
-      'b>c': reachable,
-      'c>a': reachable,
-      'c>b': reachable,
+  it('reverts a fault on its own when its duration ends', async () => {
+    const handle = await injector.apply({
+      kind: 'partition',
+      groups: [['a'], ['b']],
+      direction: 'both',
+      durationMs: 1_500,
     });
+    expect(handle.expiresAt - handle.appliedAt).toBe(1_500);
+    await expect.poll(() => handle.active, { message: 'the partition to expire' }).toBe(false);
+    expect(events.find((e) => e.id === handle.id && e.type === 'reverted')).toMatchObject({
+      reason: 'expired',
+    });
+    expect(await network.exec('b', 'nft', ['list', 'tables'])).toBe('');
+    await expectReachability({ 'a>b': true, 'b>a': true });
+  });
 
-    async function udpDelta(
-      to: string,
-      send: () => Promise<void>,
-      settled: () => Promise<boolean>,
-    ) {
-      const before = await probe(to).udpCount(udpPort);
-      await send();
-      await waitFor('the datagrams to be received or dropped', async () =>
-        (await settled()) ? true : undefined,
-      );
-      return (await probe(to).udpCount(udpPort)) - before;
+  it('rejects faults it cannot apply, leaving nothing applied', async () => {
+    await expect(
+      injector.apply({ kind: 'loss', targets: ['z'], probability: 0.5, durationMs: 1_000 }),
+    ).rejects.toThrow(FaultValidationError);
+    await expect(
+      injector.apply({ kind: 'kill', targets: ['a'], durationMs: 1_000 }),
+    ).rejects.toThrow(UnsupportedFaultError);
+    expect(injector.active()).toEqual([]);
+    expect(await network.exec('a', 'nft', ['list', 'tables'])).toBe('');
+  });
+
+  it('latency where the kernel has no netem: a clear UnsupportedFaultError', async (ctx) => {
+    const support = await netemSupport();
+    if (support.supported) ctx.skip('netem is supported here; the latency test below covers it');
+    const applying = injector.apply({
+      kind: 'latency',
+      targets: ['b'],
+      delayMs: 200,
+      durationMs: 60_000,
+    });
+    await expect(applying).rejects.toThrow(UnsupportedFaultError);
+    await expect(applying).rejects.toThrow(/netem/);
+    expect(injector.active()).toEqual([]);
+  });
+
+  it('latency delays the target (tc netem)', async (ctx) => {
+    const support = await netemSupport();
+    if (!support.supported) {
+      ctx.skip(support.reason);
     }
-
-    beforeAll(async () => {
-      network = await LocalNetwork.create({ hosts: ['a', 'b', 'c'] });
-      injector = createNetfilterInjector({
-        targets: network.targets(),
-        onEvent: (event) => events.push(event),
-      });
-      for (const host of ['a', 'b', 'c']) {
-        const p = await startProbe(network, host);
-        probes.set(host, p);
-        await p.tcpListen(tcpPort);
-        await p.udpListen(udpPort);
-      }
+    const handle: AppliedFault = await injector.apply({
+      kind: 'latency',
+      targets: ['b'],
+      delayMs: 300,
+      jitterMs: 0,
+      durationMs: 60_000,
     });
+    const started = Date.now();
+    expect(await reaches('a', 'b', true)).toBe(true);
+    // A lower bound only: the SYN-ACK leaves b at least 300ms late.
+    expect(Date.now() - started).toBeGreaterThanOrEqual(300);
+    await expect(
+      injector.apply({ kind: 'latency', targets: ['b'], delayMs: 5, durationMs: 1_000 }),
+    ).rejects.toThrow(/already has a latency fault/);
+    await handle.revert();
+    expect(await network.exec('b', 'tc', ['qdisc', 'show', 'dev', 'eth0'])).not.toContain('netem');
+  });
+});
 
-    afterEach(async () => {
-      await injector.revertAll();
-    });
-
-    afterAll(async () => {
-      for (const p of probes.values()) p.close();
-      await injector?.close();
-      await network?.destroy();
-    });
-
-    it('hosts reach each other over the bridge', async () => {
-      expect(network.hosts.map((h) => h.address)).toEqual(['10.77.0.1', '10.77.0.2', '10.77.0.3']);
-      await expectReachability(everyone(true));
-    });
-
-    it('partitions {a} | {b, c} both ways, and heals on revert', async () => {
-      const handle = await injector.apply({
-        kind: 'partition',
-        groups: [['a'], ['b', 'c']],
-        direction: 'both',
-        durationMs: 60_000,
-      });
-      expect(handle.active).toBe(true);
-      await expectReachability({
-        'a>b': false,
-        'a>c': false,
-        'b>a': false,
-        'c>a': false,
-        'b>c': true,
-        'c>b': true,
-      });
-      expect(await handle.droppedPackets()).toBeGreaterThan(0);
-
-      await handle.revert();
-      await handle.revert(); // idempotent
-      expect(handle.active).toBe(false);
-      expect(injector.active()).toEqual([]);
-      await expectReachability(everyone(true));
-      expect(events.filter((e) => e.id === handle.id).map((e) => e.type)).toEqual([
-        'applied',
-        'reverted',
-      ]);
-    });
-
-    it('cuts one direction only: a -> b datagrams are dropped, b -> a ones arrive', async () => {
-      const handle = await injector.apply({
-        kind: 'partition',
-        links: [{ from: ['a'], to: ['b'] }],
-        direction: 'one-way',
-        durationMs: 60_000,
-      });
-      const intoB = await udpDelta(
-        'b',
-        () => probe('a').udpSend(address('b'), udpPort, 20),
-        async () => ((await handle.droppedPackets()) ?? 0) >= 20,
-      );
-      expect(intoB).toBe(0);
-      const aBefore = await probe('a').udpCount(udpPort);
-      const intoA = await udpDelta(
-        'a',
-        () => probe('b').udpSend(address('a'), udpPort, 20),
-        async () => (await probe('a').udpCount(udpPort)) - aBefore >= 20,
-      );
-      expect(intoA).toBe(20);
-      expect(await handle.droppedPackets()).toBe(20);
-      // TCP needs both directions, so it fails either way; c is untouched.
-      await expectReachability({ 'a>b': false, 'b>a': false, 'a>c': true, 'c>b': true });
-    });
-
-    it('loss 1.0 drops everything to and from the target', async () => {
-      const handle = await injector.apply({
-        kind: 'loss',
-        targets: ['b'],
-        probability: 1,
-        durationMs: 60_000,
-      });
-      const received = await udpDelta(
-        'b',
-        () => probe('a').udpSend(address('b'), udpPort, 50),
-        async () => ((await handle.droppedPackets()) ?? 0) >= 50,
-      );
-      expect(received).toBe(0);
-      await expectReachability({ 'a>b': false, 'c>b': false, 'a>c': true });
-    });
-
-    it('loss 0.5 drops roughly half of 400 datagrams', async () => {
-      const handle = await injector.apply({
-        kind: 'loss',
-        targets: ['b'],
-        probability: 0.5,
-        durationMs: 60_000,
-      });
-      const before = await probe('b').udpCount(udpPort);
-      let sent = 0;
-      // In batches, waiting until each is fully accounted for (received + dropped), so the receiver
-      // never falls far enough behind for its socket buffer to drop datagrams uncounted.
-      for (let batch = 0; batch < 8; batch++) {
-        await probe('a').udpSend(address('b'), udpPort, 50);
-        sent += 50;
-        await waitFor(`${sent} datagrams accounted for`, async () => {
-          const received = (await probe('b').udpCount(udpPort)) - before;
-          const dropped = (await handle.droppedPackets()) ?? 0;
-          return received + dropped >= sent ? true : undefined;
-        });
-      }
-      const received = (await probe('b').udpCount(udpPort)) - before;
-      const dropped = (await handle.droppedPackets()) ?? 0;
-      expect(received + dropped).toBe(400);
-      expect(dropped / 400).toBeGreaterThan(0.25);
-      expect(dropped / 400).toBeLessThan(0.75);
-    });
-
-    it('reverts a fault on its own when its duration ends', async () => {
-      const handle = await injector.apply({
-        kind: 'partition',
-        groups: [['a'], ['b']],
-        direction: 'both',
-        durationMs: 1_500,
-      });
-      expect(handle.expiresAt - handle.appliedAt).toBe(1_500);
-      await waitFor('the partition to expire', () => (handle.active ? undefined : true));
-      expect(events.find((e) => e.id === handle.id && e.type === 'reverted')).toMatchObject({
-        reason: 'expired',
-      });
-      expect(await network.exec('b', 'nft', ['list', 'tables'])).toBe('');
-      await expectReachability({ 'a>b': true, 'b>a': true });
-    });
-
-    it('rejects faults it cannot apply, leaving nothing applied', async () => {
-      await expect(
-        injector.apply({ kind: 'loss', targets: ['z'], probability: 0.5, durationMs: 1_000 }),
-      ).rejects.toThrow(FaultValidationError);
-      await expect(
-        injector.apply({ kind: 'kill', targets: ['a'], durationMs: 1_000 }),
-      ).rejects.toThrow(UnsupportedFaultError);
-      expect(injector.active()).toEqual([]);
-      expect(await network.exec('a', 'nft', ['list', 'tables'])).toBe('');
-    });
-
-    it('latency where the kernel has no netem: a clear UnsupportedFaultError', async (ctx) => {
-      const support = await netemSupport();
-      if (support.supported) ctx.skip('netem is supported here; the latency test below covers it');
-      const applying = injector.apply({
-        kind: 'latency',
-        targets: ['b'],
-        delayMs: 200,
-        durationMs: 60_000,
-      });
-      await expect(applying).rejects.toThrow(UnsupportedFaultError);
-      await expect(applying).rejects.toThrow(/netem/);
-      expect(injector.active()).toEqual([]);
-    });
-
-    it('latency delays the target (tc netem)', async (ctx) => {
-      const support = await netemSupport();
-      if (!support.supported) {
-        console.warn(`skipping the netem latency test: ${support.reason}`);
-        ctx.skip(support.reason);
-      }
-      const handle: AppliedFault = await injector.apply({
-        kind: 'latency',
-        targets: ['b'],
-        delayMs: 300,
-        jitterMs: 0,
-        durationMs: 60_000,
-      });
-      const started = Date.now();
-      expect(await reaches('a', 'b', true)).toBe(true);
-      // A lower bound only: the SYN-ACK leaves b at least 300ms late.
-      expect(Date.now() - started).toBeGreaterThanOrEqual(300);
-      await expect(
-        injector.apply({ kind: 'latency', targets: ['b'], delayMs: 5, durationMs: 1_000 }),
-      ).rejects.toThrow(/already has a latency fault/);
-      await handle.revert();
-      expect(await network.exec('b', 'tc', ['qdisc', 'show', 'dev', 'eth0'])).not.toContain(
-        'netem',
-      );
-    });
-  },
-);
-
-describe.skipIf(unavailable !== undefined)('local network lifecycle', () => {
+describe('local network lifecycle', namespaces, () => {
   it('gives this process access to the hosts and leaves nothing behind on teardown', async () => {
     const network = await LocalNetwork.create({ hosts: ['n1', 'n2'], hostAccess: true });
     const injector = createNetfilterInjector({ targets: network.targets() });

@@ -2,15 +2,18 @@ import { execFileSync, spawn } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { connect } from 'node:net';
 import { createInterface } from 'node:readline';
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { createNetfilterInjector, LocalNetwork, ProcessSupervisor } from '../src/index.js';
+import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
+import { requires } from '@catmesh/testkit';
+import {
+  createNetfilterInjector,
+  LocalNetwork,
+  networkNamespaceProblem,
+  ProcessSupervisor,
+} from '../src/index.js';
 import type { FaultInjector } from '../src/index.js';
-import { netnsUnavailableReason } from './fixtures/netns-unavailable.js';
 import { tsFixture } from './fixtures/ts-fixture.js';
-import { waitFor } from './fixtures/wait-for.js';
 
-const unavailable = netnsUnavailableReason();
-if (unavailable) console.warn(`skipping the process fault tests: ${unavailable}`);
+const namespaces = requires(networkNamespaceProblem());
 
 const port = 7000;
 
@@ -44,13 +47,15 @@ function kernelState(pid: number): string | undefined {
 }
 
 /** A stop or continue signal takes effect a moment after kill() returns (on another CPU). */
-function waitForKernelState(pid: number, stopped: boolean): Promise<true> {
-  return waitFor(stopped ? 'the kernel to stop it' : 'the kernel to run it', () =>
-    (kernelState(pid) === 'T') === stopped ? true : undefined,
-  );
+async function waitForKernelState(pid: number, stopped: boolean): Promise<void> {
+  await expect
+    .poll(() => kernelState(pid) === 'T', {
+      message: stopped ? 'the kernel to stop it' : 'the kernel to run it',
+    })
+    .toBe(stopped);
 }
 
-describe.skipIf(unavailable !== undefined)('kill and pause of supervised processes', () => {
+describe('kill and pause of supervised processes', namespaces, () => {
   let network: LocalNetwork;
   let processes: ProcessSupervisor;
   let injector: FaultInjector;
@@ -61,9 +66,12 @@ describe.skipIf(unavailable !== undefined)('kill and pause of supervised process
     await processes.start(host, { command, args, cwd, netns: network.host(host).netns });
     await waitForEcho(host);
   };
+  // vi.waitFor, not expect.poll: this also runs in beforeAll, outside any test.
   const waitForEcho = (host: string) =>
-    waitFor(`the echo server on ${host}`, async () =>
-      (await echo(address(host), 20_000)) === 'ping' ? true : undefined,
+    vi.waitFor(
+      async () =>
+        expect(await echo(address(host), 20_000), `the echo server on ${host}`).toBe('ping'),
+      { timeout: 30_000 },
     );
 
   beforeAll(async () => {
@@ -119,9 +127,9 @@ describe.skipIf(unavailable !== undefined)('kill and pause of supervised process
       restartAfterMs: 300,
       durationMs: 60_000,
     });
-    await waitFor('the restart', () =>
-      processes.status('n2').incarnation === before + 1 ? true : undefined,
-    );
+    await expect
+      .poll(() => processes.status('n2').incarnation, { message: 'the restart' })
+      .toBe(before + 1);
     await waitForEcho('n2');
     expect(handle.active).toBe(true);
     await handle.revert();
@@ -147,7 +155,7 @@ describe.skipIf(unavailable !== undefined)('kill and pause of supervised process
   it('a pause expires on its own', async () => {
     const handle = await injector.apply({ kind: 'pause', targets: ['n2'], durationMs: 1_000 });
     expect(processes.status('n2').state).toBe('paused');
-    await waitFor('the pause to expire', () => (handle.active ? undefined : true));
+    await expect.poll(() => handle.active, { message: 'the pause to expire' }).toBe(false);
     expect(processes.status('n2').state).toBe('running');
     await waitForEcho('n2');
   });
@@ -167,7 +175,7 @@ describe.skipIf(unavailable !== undefined)('kill and pause of supervised process
   });
 });
 
-describe.skipIf(unavailable !== undefined)('a run that dies with faults applied', () => {
+describe('a run that dies with faults applied', namespaces, () => {
   let network: LocalNetwork;
 
   beforeAll(async () => {
@@ -203,9 +211,9 @@ describe.skipIf(unavailable !== undefined)('a run that dies with faults applied'
     if (mode === 'throw') expect(stderr).toContain('the run failed with faults applied');
     else expect(exit.signal).toBe('SIGTERM');
     // The paused process was resumed and killed, not left stopped; no rule is left behind.
-    await waitFor('the paused process to be gone', () =>
-      kernelState(ready.pid) === undefined ? true : undefined,
-    );
+    await expect
+      .poll(() => kernelState(ready.pid), { message: 'the paused process to be gone' })
+      .toBeUndefined();
     expect(await network.exec('n1', 'nft', ['list', 'tables'])).toBe('');
     expect(await network.exec('n2', 'nft', ['list', 'tables'])).toBe('');
   });

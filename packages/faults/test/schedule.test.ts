@@ -65,6 +65,22 @@ describe('createPrng', () => {
     expect([...shuffled].sort()).toEqual(five);
     expect(() => rng.int(5, 4)).toThrow(/bad range/);
   });
+
+  it('forks independent generators that replay with their parent, and draws chances', () => {
+    const forks = (seed: number) => {
+      const rng = createPrng(seed);
+      return [rng.fork(), rng.fork()].map((fork) => Array.from({ length: 5 }, () => fork.next()));
+    };
+    const [first, second] = forks(3);
+    expect(forks(3)).toEqual([first, second]);
+    expect(first).not.toEqual(second);
+    const rng = createPrng(9);
+    const hits = Array.from({ length: 10_000 }, () => rng.chance(0.25)).filter(Boolean).length;
+    expect(hits).toBeGreaterThan(2_000);
+    expect(hits).toBeLessThan(3_000);
+    expect(rng.chance(0)).toBe(false);
+    expect(rng.chance(1)).toBe(true);
+  });
 });
 
 describe('nemesisTimeline', () => {

@@ -1,6 +1,7 @@
 import { parseArgs } from 'node:util';
 import type { NemesisKind } from '@catmesh/faults';
 import type { PlantedStorageBug } from '@catmesh/raft/storage';
+import { envTypes } from '@catmesh/runtime';
 
 // What a check runs against and how: parsed from a command line (`check.ts`, `catmesh check`) or
 // given as an object by a program, and validated once, here, into ResolvedCheckOptions.
@@ -78,6 +79,8 @@ export class CheckUsageError extends Error {
   }
 }
 
+const durationType = envTypes.duration();
+
 export const defaultNemeses: readonly NemesisName[] = [
   'partition-random-halves',
   'partition-isolate-leader',
@@ -148,15 +151,6 @@ function nemesisList(): string {
   return Object.keys(nemesisNames).join(', ');
 }
 
-/** `500ms`, `20s`, `5m`, `1h` (a bare number is seconds). */
-export function parseDuration(option: string, text: string): number {
-  const match = /^(\d+(?:\.\d+)?)(ms|s|m|h)?$/.exec(text.trim());
-  if (!match)
-    throw new CheckUsageError(option, `${JSON.stringify(text)} is not a duration like 60s`);
-  const unit = { ms: 1, s: 1_000, m: 60_000, h: 3_600_000 }[match[2] ?? 's'] ?? 1_000;
-  return Math.round(Number(match[1]) * unit);
-}
-
 export const checkUsage = `Usage: catmesh check --target cat-feeder|etcd [options]
 
 Runs a cluster of the target in network namespaces (needs root), drives it with clients that
@@ -182,6 +176,8 @@ Options:
   --etcd-proto FILE         etcd's rpc.proto (default: the etcd3 npm package's)
   --etcd-binary FILE        the etcd binary (default: etcd on the PATH)
   -h, --help                this text
+
+A DURATION takes its unit: 500ms, 20s, 5m, 1h (a bare number is refused).
 
 Exit codes: 0 every check passed, 1 a check failed (or could not decide), 2 usage error or
 the run could not be carried out (not root, target missing).
@@ -226,8 +222,14 @@ export function parseCheckArgs(argv: readonly string[]): CheckOptions | 'help' {
     if (!/^\d+$/.test(text)) throw new CheckUsageError(option, `${text} is not a whole number`);
     return Number(text);
   };
-  const duration = (option: string, text: string | undefined): number | undefined =>
-    text === undefined ? undefined : parseDuration(option, text);
+  const duration = (option: string, text: string | undefined): number | undefined => {
+    if (text === undefined) return undefined;
+    const ms = durationType.parse(text.trim());
+    if (ms === undefined) {
+      throw new CheckUsageError(option, `expected ${durationType.expected}, got '${text}'`);
+    }
+    return ms;
+  };
   const seed = v.seed === undefined ? undefined : /^\d+$/.test(v.seed) ? Number(v.seed) : v.seed;
   const nemeses =
     v.nemesis === undefined

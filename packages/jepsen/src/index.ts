@@ -15,7 +15,6 @@ export {
   defaultNemeses,
   nemesisNames,
   parseCheckArgs,
-  parseDuration,
   resolveCheckOptions,
 } from './check-options.js';
 export type { CheckIo, CheckRun } from './run-check.js';
@@ -23,7 +22,6 @@ export { runCheck } from './run-check.js';
 export type { CheckName, CheckReport, CheckVerdict, FaultRecord } from './report/check-report.js';
 export { formatReport } from './report/print-report.js';
 export type { Availability, OperationCounts, OperationStats } from './verdict/operation-stats.js';
-export { environmentProblem } from './environment.js';
 export {
   catFeederMemberApi,
   catFeederWriteNotApplied,

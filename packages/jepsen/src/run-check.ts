@@ -5,6 +5,7 @@ import {
   createNetfilterInjector,
   describeFault,
   nemesisTimeline,
+  networkNamespaceProblem,
   playTimeline,
   type FaultEvent,
 } from '@catmesh/faults';
@@ -20,7 +21,6 @@ import { catFeederDriver } from './cluster/cat-feeder-driver.js';
 import { Cluster } from './cluster/cluster.js';
 import { etcdDriver } from './cluster/etcd-driver.js';
 import type { TargetDriver } from './cluster/target.js';
-import { environmentProblem } from './environment.js';
 import type { CheckReport } from './report/check-report.js';
 import { formatReport } from './report/print-report.js';
 import { writeRunFiles } from './report/write-run-files.js';
@@ -73,7 +73,7 @@ export async function runCheck(input: CheckOptions, io: CheckIo): Promise<CheckR
     if (error instanceof CheckUsageError) return cannot(error.message);
     throw error;
   }
-  const problem = environmentProblem();
+  const problem = networkNamespaceProblem();
   if (problem !== undefined) return cannot(`cannot run here: ${problem}`);
   let driver: TargetDriver;
   try {

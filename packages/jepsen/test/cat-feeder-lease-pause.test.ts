@@ -5,13 +5,12 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { environmentProblem, runCheck } from '../src/index.js';
+import { networkNamespaceProblem } from '@catmesh/faults';
+import { requires } from '@catmesh/testkit';
+import { runCheck } from '../src/index.js';
 import { capturedIo } from './support/captured-io.js';
 
-const problem = environmentProblem();
-if (problem) console.warn(`skipping the cat-feeder lease-read check: ${problem}`);
-
-describe.skipIf(problem !== undefined)('cat-feeder, lease reads and pauses', () => {
+describe('cat-feeder, lease reads and pauses', requires(networkNamespaceProblem()), () => {
   let out: string | undefined;
   afterAll(async () => {
     if (out) await rm(out, { recursive: true, force: true });

@@ -4,15 +4,15 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { environmentProblem, runCheck } from '../src/index.js';
+import { networkNamespaceProblem } from '@catmesh/faults';
+import { requires } from '@catmesh/testkit';
+import { runCheck } from '../src/index.js';
 import { capturedIo } from './support/captured-io.js';
 import { readRunFiles } from './support/run-check-files.js';
 
-const problem = environmentProblem();
-if (problem) console.warn(`skipping the cat-feeder linearizability check: ${problem}`);
-
-describe.skipIf(problem !== undefined)(
+describe(
   'cat-feeder, linearizable reads, partitions and kill -9',
+  requires(networkNamespaceProblem()),
   () => {
     let out: string | undefined;
     afterAll(async () => {

@@ -7,13 +7,12 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { PlantedStorageBug } from '@catmesh/raft/storage';
 import { afterEach, describe, expect, it } from 'vitest';
-import { environmentProblem, runCheck } from '../src/index.js';
+import { networkNamespaceProblem } from '@catmesh/faults';
+import { requires } from '@catmesh/testkit';
+import { runCheck } from '../src/index.js';
 import { capturedIo } from './support/captured-io.js';
 
-const problem = environmentProblem();
-if (problem) console.warn(`skipping the cat-feeder power-loss checks: ${problem}`);
-
-describe.skipIf(problem !== undefined)('cat-feeder, power loss of every member', () => {
+describe('cat-feeder, power loss of every member', requires(networkNamespaceProblem()), () => {
   let out: string | undefined;
   afterEach(async () => {
     if (out) await rm(out, { recursive: true, force: true });

@@ -1,11 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import {
-  CheckUsageError,
-  parseCheckArgs,
-  parseDuration,
-  resolveCheckOptions,
-  runCheck,
-} from '../src/index.js';
+import { CheckUsageError, parseCheckArgs, resolveCheckOptions, runCheck } from '../src/index.js';
 import { capturedIo } from './support/captured-io.js';
 
 function usageError(run: () => unknown): CheckUsageError {
@@ -96,11 +90,19 @@ describe('the command line', () => {
     );
   });
 
-  it('reads durations', () => {
-    expect(parseDuration('--duration', '500ms')).toBe(500);
-    expect(parseDuration('--duration', '20')).toBe(20_000);
-    expect(parseDuration('--duration', '5m')).toBe(300_000);
-    expect(parseDuration('--duration', '1.5s')).toBe(1_500);
+  it('reads durations with their unit, and refuses a bare number naming the accepted forms', () => {
+    const durationsOf = (...args: string[]) => parseCheckArgs(['--target', 'cat-feeder', ...args]);
+    expect(
+      durationsOf('--duration', '1.5s', '--op-timeout', '500ms', '--check-timeout', '2m'),
+    ).toMatchObject({ durationMs: 1_500, opTimeoutMs: 500, checkTimeoutMs: 120_000 });
+    expect(durationsOf('--duration', '1h')).toMatchObject({ durationMs: 3_600_000 });
+    for (const option of ['--duration', '--op-timeout', '--check-timeout']) {
+      const error = usageError(() => parseCheckArgs(['--target', 'etcd', option, '20']));
+      expect(error.option).toBe(option);
+      expect(error.message).toBe(
+        `${option}: expected a duration with its unit, such as 500ms, 5s or 2m, got '20'`,
+      );
+    }
   });
 
   it('answers a usage error with exit code 2 before starting anything', async () => {

@@ -7,7 +7,9 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { defaultEtcdProto, environmentProblem, runCheck } from '../src/index.js';
+import { networkNamespaceProblem } from '@catmesh/faults';
+import { requires } from '@catmesh/testkit';
+import { defaultEtcdProto, runCheck } from '../src/index.js';
 import { capturedIo } from './support/captured-io.js';
 
 function etcdProblem(): string | undefined {
@@ -23,10 +25,9 @@ function etcdProblem(): string | undefined {
 }
 
 const protoFile = process.env['CATMESH_JEPSEN_ETCD_PROTO'] ?? defaultEtcdProto();
-const problem = environmentProblem() ?? etcdProblem();
-if (problem) console.warn(`skipping the etcd reference check: ${problem}`);
+const prerequisites = requires(networkNamespaceProblem() ?? etcdProblem());
 
-describe.skipIf(problem !== undefined)('etcd, linearizable reads, partitions and kill -9', () => {
+describe('etcd, linearizable reads, partitions and kill -9', prerequisites, () => {
   let out: string | undefined;
   afterAll(async () => {
     if (out) await rm(out, { recursive: true, force: true });

@@ -4,6 +4,7 @@
 // which every acknowledged result is what a single key/value store would have returned. This
 // file decides that by enumerating every such order, on many small random histories.
 import { describe, expect, it } from 'vitest';
+import { createPrng } from '@catmesh/faults';
 import {
   checkKvHistory,
   serializeHistory,
@@ -13,7 +14,7 @@ import {
   type KvResult,
   type OperationId,
 } from '../src/index.js';
-import { mulberry32, randomHistory, type RandomHistoryOptions } from './random-history.js';
+import { randomHistory, type RandomHistoryOptions } from './random-history.js';
 
 interface Op {
   readonly id: OperationId;
@@ -126,7 +127,7 @@ function crossCheck(
 ): { ok: number; illegal: number } {
   const counts = { ok: 0, illegal: 0 };
   for (let seed = 1; seed <= histories; seed++) {
-    const random = mulberry32(seed);
+    const random = createPrng(seed).next;
     const history = randomHistory(random, options(random));
     const expected = bruteForceLinearizable(history) ? 'ok' : 'illegal';
     const result = checkKvHistory(history);

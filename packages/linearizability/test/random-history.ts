@@ -3,17 +3,6 @@
 // corrupted and some outcomes lost, so that non-linearizable histories come out too.
 import type { History, HistoryEvent, KvOperation, KvResult } from '../src/index.js';
 
-export function mulberry32(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
-
 export interface RandomHistoryOptions {
   readonly operations: number;
   readonly processes: readonly string[];

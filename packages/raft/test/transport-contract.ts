@@ -1,14 +1,7 @@
 // Behaviour both RaftTransport implementations share, run against each by its test file.
 import { afterEach, describe, expect, it } from 'vitest';
 import type { TransportDirection, TransportFaultFilter } from '../src/transport/index.js';
-import {
-  append,
-  Inbox,
-  sleep,
-  waitFor,
-  type MakeCluster,
-  type TestCluster,
-} from './transport-harness.js';
+import { append, Inbox, sleep, type MakeCluster, type TestCluster } from './transport-harness.js';
 
 export function transportContract(name: string, makeCluster: MakeCluster): void {
   describe(`${name}: the RaftTransport contract`, () => {
@@ -37,9 +30,11 @@ export function transportContract(name: string, makeCluster: MakeCluster): void 
         await new Promise((resolve) => setImmediate(resolve));
       }
       const expected = Array.from({ length: perPeer }, (_, i) => i + 1);
-      await waitFor('all messages, acknowledged', () =>
-        transports.every((t) => t.status().peers.every((p) => p.sent === perPeer)),
-      );
+      await expect
+        .poll(() => transports.every((t) => t.status().peers.every((p) => p.sent === perPeer)), {
+          message: 'all messages, acknowledged',
+        })
+        .toBe(true);
       for (const [i, inbox] of inboxes.entries()) {
         for (const [j, sender] of transports.entries()) {
           if (i !== j) expect(inbox.indexesFrom(sender.localId)).toEqual(expected);
@@ -100,21 +95,25 @@ export function transportContract(name: string, makeCluster: MakeCluster): void 
       three.send([append(3, 2, 1)]);
       // Let the filtered messages meet their fate, then lift the faults and send markers behind
       // them on the same links: per-peer order means a marker arrives after anything sent before.
-      await waitFor('inbound filter on node 2 to see node 3', () =>
-        calls.some(([from, , d]) => from === 3 && d === 'inbound'),
-      );
+      await expect
+        .poll(() => calls.some(([from, , d]) => from === 3 && d === 'inbound'), {
+          message: 'inbound filter on node 2 to see node 3',
+        })
+        .toBe(true);
       one.setFaultFilter(undefined);
       two.setFaultFilter(undefined);
       one.send([append(1, 2, 2), append(1, 3, 2)]);
       three.send([append(3, 2, 2)]);
 
-      await waitFor(
-        'markers and the delayed message',
-        () =>
-          inboxTwo.from(1).length === 2 &&
-          inboxTwo.from(3).length === 1 &&
-          inboxThree.from(1).length === 1,
-      );
+      await expect
+        .poll(
+          () =>
+            inboxTwo.from(1).length === 2 &&
+            inboxTwo.from(3).length === 1 &&
+            inboxThree.from(1).length === 1,
+          { message: 'markers and the delayed message' },
+        )
+        .toBe(true);
       // The delayed message comes after the marker that was sent later, and not before its delay
       // (timers may fire a millisecond early).
       expect(inboxTwo.indexesFrom(1)).toEqual([2, 1]);
@@ -157,9 +156,11 @@ export function transportContract(name: string, makeCluster: MakeCluster): void 
         taken.push(...messages.map((m) => m.index));
       });
       one!.send([append(1, 2, 1)]);
-      await waitFor('the failing batch', () => two!.status().inbound.handlerErrors === 1);
+      await expect
+        .poll(() => two!.status().inbound.handlerErrors, { message: 'the failing batch' })
+        .toBe(1);
       one!.send([append(1, 2, 2)]);
-      await waitFor('the next batch', () => taken.length === 1);
+      await expect.poll(() => taken.length, { message: 'the next batch' }).toBe(1);
       expect(taken).toEqual([2]);
       expect(errors).toEqual(['first']);
       expect(two!.status().inbound).toEqual({
@@ -175,10 +176,10 @@ export function transportContract(name: string, makeCluster: MakeCluster): void 
       cluster = await makeCluster([1, 2]);
       const [one, two] = cluster.transports;
       one!.send([append(1, 2, 1)]);
-      await waitFor('the rejection', () => two!.status().inbound.rejected === 1);
+      await expect.poll(() => two!.status().inbound.rejected, { message: 'the rejection' }).toBe(1);
       const inbox = new Inbox(two!);
       one!.send([append(1, 2, 2)]);
-      await waitFor('the next message', () => inbox.from(1).length === 1);
+      await expect.poll(() => inbox.from(1).length, { message: 'the next message' }).toBe(1);
       expect(inbox.indexesFrom(1)).toEqual([2]);
     });
   });

@@ -1,6 +1,7 @@
 // Shared pieces of the transport tests: message builders, a recording receive handler, polling,
 // and clusters of either transport wired to each other.
 import { Server, ServerCredentials } from '@grpc/grpc-js';
+import { expect } from 'vitest';
 import { raftV1 } from '@catmesh/proto';
 import { freePort } from '@catmesh/testkit';
 import {
@@ -26,24 +27,17 @@ export function append(from: number, to: number, index: number, payload?: Buffer
   });
 }
 
-/** Polls `predicate` until it holds; the timeout is a safety net against hangs, not a speed check. */
-export async function waitFor(
-  what: string,
-  predicate: () => boolean,
-  timeoutMs = 30_000,
-): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!predicate()) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 5));
-  }
-}
-
 /** Waits until `transport`'s peer `peer` has acknowledged `count` messages in all. */
-export function waitForAcks(transport: RaftTransport, peer: number, count: number): Promise<void> {
-  return waitFor(`${count} acknowledgements from node ${peer}`, () =>
-    transport.status().peers.some((p) => p.id === peer && p.sent === count),
-  );
+export async function waitForAcks(
+  transport: RaftTransport,
+  peer: number,
+  count: number,
+): Promise<void> {
+  await expect
+    .poll(() => transport.status().peers.find((p) => p.id === peer)?.sent, {
+      message: `${count} acknowledgements from node ${peer}`,
+    })
+    .toBe(count);
 }
 
 export function sleep(ms: number): Promise<void> {

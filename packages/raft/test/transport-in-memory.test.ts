@@ -1,5 +1,6 @@
 // The in-process transport: the shared contract plus the network's fault knobs.
 import { afterEach, describe, expect, it } from 'vitest';
+import { createPrng } from '@catmesh/faults';
 import { InMemoryRaftNetwork, type RaftTransport } from '../src/transport/index.js';
 import { transportContract } from './transport-contract.js';
 import {
@@ -8,22 +9,10 @@ import {
   Inbox,
   makeInMemoryCluster,
   sleep,
-  waitFor,
   waitForAcks,
 } from './transport-harness.js';
 
 transportContract('in-memory', makeInMemoryCluster);
-
-/** A seeded generator (mulberry32), so the loss test is the same on every run. */
-function seeded(seed: number): () => number {
-  let a = seed;
-  return () => {
-    a = (a + 0x6d2b79f5) | 0;
-    let t = Math.imul(a ^ (a >>> 15), 1 | a);
-    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 describe('InMemoryRaftNetwork', () => {
   let transports: RaftTransport[] = [];
@@ -39,9 +28,12 @@ describe('InMemoryRaftNetwork', () => {
         nodes.filter((to) => to !== from).map((to) => append(from.localId, to.localId, index)),
       );
     }
-    await waitFor('the network to go idle', () =>
-      nodes.every((n) => n.status().peers.every((p) => p.queued === 0 && p.inFlight === 0)),
-    );
+    await expect
+      .poll(
+        () => nodes.every((n) => n.status().peers.every((p) => p.queued === 0 && p.inFlight === 0)),
+        { message: 'the network to go idle' },
+      )
+      .toBe(true);
   }
 
   it('partitions into groups and heals', async () => {
@@ -84,14 +76,22 @@ describe('InMemoryRaftNetwork', () => {
   });
 
   it('loses messages at the configured rate', async () => {
-    const network = new InMemoryRaftNetwork({ random: seeded(42) });
+    const network = new InMemoryRaftNetwork({ random: createPrng(42).next });
     transports = connectInMemory(network, [1, 2]);
     const inbox = new Inbox(transports[1]!);
     network.setLossRate(0.3);
     const total = 1000;
     for (let i = 1; i <= total; i += 1) transports[0]!.send([append(1, 2, i)]);
-    await waitFor('the network to go idle', () => transports[0]!.status().peers[0]!.queued === 0);
-    await waitFor('deliveries to finish', () => transports[0]!.status().peers[0]!.inFlight === 0);
+    await expect
+      .poll(() => transports[0]!.status().peers[0]!.queued, {
+        message: 'the network to go idle',
+      })
+      .toBe(0);
+    await expect
+      .poll(() => transports[0]!.status().peers[0]!.inFlight, {
+        message: 'deliveries to finish',
+      })
+      .toBe(0);
     const peer = transports[0]!.status().peers[0]!;
     expect(peer.sent + peer.dropped).toBe(total);
     expect(inbox.from(1).length).toBe(peer.sent);
@@ -128,7 +128,7 @@ describe('InMemoryRaftNetwork', () => {
     const [one, two] = transports as [RaftTransport, RaftTransport];
     const inbox = new Inbox(two);
     one.send([append(1, 2, 1)]);
-    await waitFor('the first message', () => inbox.from(1).length === 1);
+    await expect.poll(() => inbox.from(1).length, { message: 'the first message' }).toBe(1);
     expect(() => network.connect({ localId: 2 })).toThrow(RangeError);
 
     await two.close();
@@ -161,7 +161,7 @@ describe('InMemoryRaftNetwork', () => {
     });
     const inboxThree = new Inbox(three);
     one.send([append(1, 2, 1), append(1, 3, 1)]);
-    await waitFor('the handler error', () => errors.length === 1);
+    await expect.poll(() => errors.length, { message: 'the handler error' }).toBe(1);
     expect(errors).toEqual([failure]);
     expect(inboxThree.byPeer.size).toBe(0);
     expect(one.status().faults).toEqual({ dropped: 1, delayed: 0 });
@@ -179,11 +179,15 @@ describe('InMemoryRaftNetwork', () => {
       taken.push(...messages.map((m) => m.index));
     });
     for (let i = 1; i <= 4; i += 1) one.send([append(1, 2, i)]);
-    await waitFor('the first batch to be in flight', () => one.status().peers[0]!.inFlight === 4);
+    await expect
+      .poll(() => one.status().peers[0]!.inFlight, {
+        message: 'the first batch to be in flight',
+      })
+      .toBe(4);
     for (let i = 5; i <= 40; i += 1) one.send([append(1, 2, i)]);
     expect(one.status().peers[0]).toMatchObject({ inFlight: 4, queued: 20, dropped: 16 });
     release();
-    await waitFor('the rest', () => taken.length === 24);
+    await expect.poll(() => taken.length, { message: 'the rest' }).toBe(24);
     expect(taken).toEqual([1, 2, 3, 4, ...Array.from({ length: 20 }, (_, i) => 21 + i)]);
   });
 });

@@ -123,15 +123,15 @@ describe('env types', () => {
       name: 'duration',
       type: envTypes.duration(),
       good: [
-        ['250', 250],
         ['250ms', 250],
         ['10s', 10_000],
         ['1.5s', 1500],
         ['2m', 120_000],
         ['1h', 3_600_000],
       ],
-      bad: ['10 s', '-1s', '10d', 's', '1.5.2s'],
-      expected: 'a duration such as 250ms, 10s or 2m (a bare number is milliseconds)',
+      // A bare number has no unit to read it in (it meant ms in one place and s in another).
+      bad: ['250', '0', '10 s', '-1s', '10d', 's', '1.5.2s'],
+      expected: 'a duration with its unit, such as 500ms, 5s or 2m',
     },
     {
       name: 'duration with bounds',
@@ -140,8 +140,8 @@ describe('env types', () => {
         ['1ms', 1],
         ['1m', 60_000],
       ],
-      bad: ['0', '61s'],
-      expected: 'a duration such as 250ms, 10s or 2m (a bare number is milliseconds) 1ms-60000ms',
+      bad: ['0ms', '61s', '1'],
+      expected: 'a duration from 1ms to 60s with its unit, such as 500ms, 5s or 2m',
     },
     {
       name: 'url',

@@ -168,11 +168,9 @@ describe('deadlines', () => {
 
     // The server saw the same deadline (sent as grpc-timeout) and counts the call as exceeded.
     const exceeded = 'grpc_method="Reserve",grpc_type="unary",grpc_code="DeadlineExceeded"} 1';
-    while (
-      !(await registry.getSingleMetricAsString('grpc_server_handled_total')).includes(exceeded)
-    ) {
-      await new Promise((resolve) => setTimeout(resolve, 10));
-    }
+    await expect
+      .poll(() => registry.getSingleMetricAsString('grpc_server_handled_total'))
+      .toContain(exceeded);
   });
 
   it("the caller's own deadline wins over the default", async () => {
@@ -207,7 +205,7 @@ describe('callUnary', () => {
     );
     // Wait until the server holds the call, then abort.
     const held = heldCalls.length;
-    while (heldCalls.length === held) await new Promise((resolve) => setTimeout(resolve, 5));
+    await expect.poll(() => heldCalls.length).toBe(held + 1);
     controller.abort();
     await expect(call).rejects.toMatchObject({ code: status.CANCELLED });
     client.close();

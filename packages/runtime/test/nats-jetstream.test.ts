@@ -13,7 +13,6 @@ import {
   type NatsClient,
   type NatsJsMsg,
 } from '../src/nats/index.js';
-import { eventually } from './nats-eventually.js';
 import { LEVEL, captureLogs } from './nats-log-capture.js';
 
 let tracing: TestTracing;
@@ -123,17 +122,20 @@ describe('JetStream', () => {
       span.end();
     });
 
-    await eventually(() => deliveries.length === 3, 'two messages, one delivered twice');
+    await expect
+      .poll(() => deliveries, { message: 'two messages, one delivered twice' })
+      .toHaveLength(3);
     expect(deliveries).toEqual([
       { body: 'steady', attempt: 1 },
       { body: 'flaky', attempt: 1 },
       { body: 'flaky', attempt: 2 },
     ]);
     // Acked: nothing left pending or awaiting an ack on the durable consumer.
-    await eventually(async () => {
-      const info = await jsm.consumers.info('PAYMENTS', 'payments-worker');
-      return info.num_pending === 0 && info.num_ack_pending === 0;
-    }, 'every message acked');
+    await expect
+      .poll(() => jsm.consumers.info('PAYMENTS', 'payments-worker'), {
+        message: 'every message acked',
+      })
+      .toMatchObject({ num_pending: 0, num_ack_pending: 0 });
 
     const spans = await tracing.waitForSpans(
       (all) => all.filter((s) => s.name === 'process payments.captured').length === 3,
@@ -178,12 +180,14 @@ describe('JetStream', () => {
     };
     const first = await worker.consume(options);
     await producer.jetstreamPublish('audit.log', 'a');
-    await eventually(() => seen.length === 1, 'the first message');
+    await expect.poll(() => seen, { message: 'the first message' }).toHaveLength(1);
     await first.stop();
 
     await producer.jetstreamPublish('audit.log', 'b');
     const second = await worker.consume({ ...options, ackWaitMs: 90_000 });
-    await eventually(() => seen.length === 2, 'the message published while stopped');
+    await expect
+      .poll(() => seen, { message: 'the message published while stopped' })
+      .toHaveLength(2);
     expect(seen).toEqual(['a', 'b']);
     expect((await jsm.consumers.info('AUDIT', 'auditor')).config.ack_wait).toBe(90_000 * 1e6);
     await second.stop();
@@ -202,10 +206,15 @@ describe('JetStream', () => {
     });
     for (const job of ['j1', 'j2', 'j3']) await producer.jetstreamPublish('jobs.run', job);
     // All three delivered to the first runner: one in its handler, two fetched ahead.
-    await eventually(async () => {
-      const info = await jsm.consumers.info('JOBS', 'job-runner');
-      return firstSeen.length === 1 && info.num_ack_pending === 3;
-    }, 'the first runner holds every job');
+    await expect
+      .poll(
+        async () => {
+          const info = await jsm.consumers.info('JOBS', 'job-runner');
+          return firstSeen.length === 1 && info.num_ack_pending === 3;
+        },
+        { message: 'the first runner holds every job' },
+      )
+      .toBe(true);
 
     const stopped = first.stop();
     release();
@@ -217,13 +226,14 @@ describe('JetStream', () => {
       handler: (msg) => void secondSeen.push(msg.string()),
     });
     // Nak'ed, not left to the 120 s ack wait.
-    await eventually(() => secondSeen.length === 2, 'the fetched jobs reach the second runner');
+    await expect
+      .poll(() => secondSeen, { message: 'the fetched jobs reach the second runner' })
+      .toHaveLength(2);
     expect(firstSeen).toEqual(['j1']);
     expect(secondSeen).toEqual(['j2', 'j3']);
-    await eventually(async () => {
-      const info = await jsm.consumers.info('JOBS', 'job-runner');
-      return info.num_pending === 0 && info.num_ack_pending === 0;
-    }, 'every job acked');
+    await expect
+      .poll(() => jsm.consumers.info('JOBS', 'job-runner'), { message: 'every job acked' })
+      .toMatchObject({ num_pending: 0, num_ack_pending: 0 });
     await second.stop();
   });
 });

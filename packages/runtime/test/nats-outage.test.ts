@@ -7,7 +7,6 @@ import {
   connectNats,
   type NatsClient,
 } from '../src/nats/index.js';
-import { eventually } from './nats-eventually.js';
 import { LEVEL, captureLogs } from './nats-log-capture.js';
 
 // What NATS failing looks like to a service: the server stops, comes back, never came up, or
@@ -83,11 +82,27 @@ describe('connecting', () => {
       logger: logs.logger,
       connectWaitMs: 30_000,
     });
-    await new Promise((resolve) => setTimeout(resolve, 300));
+    let settled = false;
+    void connecting.then(
+      () => (settled = true),
+      () => (settled = true),
+    );
+    // It found nothing listening, said so, and is still waiting (not failed, not connected).
+    await expect
+      .poll(() => logs.lines.map((line) => line.msg))
+      .toContain('NATS not reachable yet; waiting for it');
+    expect(settled).toBe(false);
+
     await startServer({ port });
     const client = await connecting;
     cleanups.push(() => client.drain(2_000));
+    expect(client.isConnected()).toBe(true);
+    // The connection it waited for carries messages.
+    const greetings: string[] = [];
+    client.subscribe('greetings', (msg) => void greetings.push(msg.string()));
+    await client.connection.flush();
     await client.publish('greetings', 'hello');
+    await expect.poll(() => greetings).toEqual(['hello']);
   });
 });
 
@@ -109,7 +124,7 @@ describe('while the server is down', () => {
     });
     await consumer.connection.flush();
     await producer.publish('pings', 'before');
-    await eventually(() => pings.includes('before'), 'delivery before the outage');
+    await expect.poll(() => pings, { message: 'delivery before the outage' }).toContain('before');
 
     await server.stop();
 
@@ -134,29 +149,36 @@ describe('while the server is down', () => {
     ).toBe(true);
 
     await server.start();
-    await eventually(
-      () => producer.isConnected() && consumer.isConnected(),
-      'both clients reconnected on their own',
-    );
+    await expect
+      .poll(() => producer.isConnected() && consumer.isConnected(), {
+        message: 'both clients reconnected on their own',
+      })
+      .toBe(true);
     expect(logs.lines.some((line) => line.msg === 'NATS reconnected')).toBe(true);
 
     // The subscription made before the outage still delivers.
     await producer.publish('pings', 'after');
-    await eventually(() => pings.includes('after'), 'core delivery after the restart');
+    await expect
+      .poll(() => pings, { message: 'core delivery after the restart' })
+      .toContain('after');
 
     // JetStream may need a moment after the restart; a retry with the same msgID is safe.
-    await eventually(
-      () =>
-        producer.jetstreamPublish('events.created', 'after', { msgID: 'e-2' }).then(
-          () => true,
-          (err: unknown) => {
-            if (err instanceof NatsUnavailableError) return false;
-            throw err;
-          },
-        ),
-      'JetStream accepts publishes again',
-    );
-    await eventually(() => events.includes('after'), 'the durable consumer delivers again');
+    await expect
+      .poll(
+        () =>
+          producer.jetstreamPublish('events.created', 'after', { msgID: 'e-2' }).then(
+            () => true,
+            (err: unknown) => {
+              if (err instanceof NatsUnavailableError) return false;
+              throw err;
+            },
+          ),
+        { message: 'JetStream accepts publishes again' },
+      )
+      .toBe(true);
+    await expect
+      .poll(() => events, { message: 'the durable consumer delivers again' })
+      .toContain('after');
   });
 
   it('drain is bounded and closes the connection', async () => {

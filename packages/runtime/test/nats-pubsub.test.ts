@@ -8,7 +8,6 @@ import {
 import { headers as natsHeaders } from 'nats';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { connectNats, type NatsClient, type NatsMsg } from '../src/nats/index.js';
-import { eventually } from './nats-eventually.js';
 import { LEVEL, captureLogs } from './nats-log-capture.js';
 
 // Two clients, as two services would have: trace context must cross the server in the headers.
@@ -112,7 +111,9 @@ describe('core publish/subscribe', () => {
     await producer.publish('jobs.run', 'throws');
     await producer.publish('jobs.run', 'rejects');
     await producer.publish('jobs.run', 'fine');
-    await eventually(() => handled.includes('fine'), 'the message after the failures is handled');
+    await expect
+      .poll(() => handled, { message: 'the message after the failures is handled' })
+      .toContain('fine');
 
     const spans = await tracing.waitForSpans(
       (all) => all.filter((s) => s.name === 'process jobs.run').length === 3,
@@ -195,7 +196,7 @@ describe('core publish/subscribe', () => {
       finished.push(msg.string());
     });
     await producer.publish('slow.work', 'in flight');
-    await eventually(() => started.length === 1, 'the handler has started');
+    await expect.poll(() => started, { message: 'the handler has started' }).toHaveLength(1);
 
     const drained = subscription.drain();
     setTimeout(() => release(), 50);

@@ -17,14 +17,6 @@ const jsonLines = (lines: string[]) =>
     .filter((line) => line.startsWith('{'))
     .map((line) => JSON.parse(line) as Record<string, unknown>);
 
-async function until<T>(read: () => T | Promise<T>, done: (value: T) => boolean): Promise<T> {
-  for (;;) {
-    const value = await read();
-    if (done(value)) return value;
-    await new Promise((resolve) => setTimeout(resolve, 20));
-  }
-}
-
 describe('a service process on SIGTERM', () => {
   it('reports NOT_SERVING, drains the call in flight, and exits 0 within the grace period', async () => {
     const [grpcPort, metricsPort] = [await freePort(), await freePort()];
@@ -47,10 +39,7 @@ describe('a service process on SIGTERM', () => {
       watch.on('error', (error: { code: number }) => resolve(error));
       watch.on('end', () => resolve(undefined));
     });
-    await until(
-      () => statuses,
-      (seen) => seen.length === 1,
-    );
+    await expect.poll(() => statuses).toHaveLength(1);
     expect(statuses).toEqual([SERVING]);
     expect(await readyz()).toBe(200);
 
@@ -63,14 +52,11 @@ describe('a service process on SIGTERM', () => {
     await fixture.waitForLine((line) => line.includes('"msg":"holding call"'));
 
     fixture.child.kill('SIGTERM');
-    await until(
-      () => statuses,
-      (seen) => seen.length === 2,
-    );
+    await expect.poll(() => statuses).toHaveLength(2);
     expect(statuses).toEqual([SERVING, NOT_SERVING]);
     // The Watch stream is ended by the drain (it would otherwise hold the drain up forever).
     expect(await watchEnded).toBeUndefined();
-    expect(await until(readyz, (code) => code === 503)).toBe(503);
+    await expect.poll(readyz).toBe(503);
     expect(fixture.child.exitCode).toBeNull();
 
     held.cancel();

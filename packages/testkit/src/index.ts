@@ -2,6 +2,8 @@
 export { freePort } from './free-port.js';
 export { startNatsServer } from './nats-server.js';
 export type { NatsServer, NatsServerOptions } from './nats-server.js';
+export { MissingPrerequisiteError, requires } from './prerequisites.js';
+export type { PrerequisiteOptions } from './prerequisites.js';
 export { installTestTracing } from './test-tracing.js';
 export type { TestTracing } from './test-tracing.js';
 export { startOtlpReceiver } from './otlp-receiver.js';

@@ -4,8 +4,8 @@
 import { Metadata, credentials } from '@grpc/grpc-js';
 import type { catfeederV1 } from '@catmesh/proto';
 import { faultsV1 } from '@catmesh/proto';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { Cluster, eventually, unary, type ReplicaProcess } from './support/cluster.js';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
+import { Cluster, unary, type ReplicaProcess } from './support/cluster.js';
 
 let cluster: Cluster;
 const admins = new Map<number, faultsV1.FaultAdminServiceClient>();
@@ -83,32 +83,42 @@ describe('app faults on a cat-feeder group', () => {
     for (const f of followers) await applyPartition(f, [old], expiresAt);
     expect((await listFaults(old)).self).toMatchObject({ service: 'cat-feeder', raftId: old.id });
 
-    const successor = await eventually(async () => {
-      const statuses = await Promise.all(followers.map((f) => cluster.status(f)));
-      const leaders = new Set(statuses.map((s) => s.leaderId));
-      const [leaderId] = leaders;
-      if (leaders.size !== 1 || !leaderId || leaderId === old.id) {
-        throw new Error(`followers name ${[...leaders].join(',')}`);
-      }
-      return leaderId;
-    }, 20_000);
+    const successor = await vi.waitFor(
+      async () => {
+        const statuses = await Promise.all(followers.map((f) => cluster.status(f)));
+        const leaders = new Set(statuses.map((s) => s.leaderId));
+        const [leaderId] = leaders;
+        if (leaders.size !== 1 || !leaderId || leaderId === old.id) {
+          throw new Error(`followers name ${[...leaders].join(',')}`);
+        }
+        return leaderId;
+      },
+      { timeout: 20_000, interval: 100 },
+    );
     expect(successor).not.toBe(old.id);
     await expect(put(old, 'full', 1_000)).rejects.toHaveProperty('code');
     const injected = await listFaults(old);
     expect(injected.faults[0]?.injections ?? 0).toBeGreaterThan(0);
 
     // No revert: the replicas end the faults themselves at the expiry.
-    await eventually(async () => {
-      for (const r of cluster.replicas) {
-        if ((await listFaults(r)).faults.length > 0) throw new Error(`replica ${r.id} has faults`);
-      }
-    }, 30_000);
+    await vi.waitFor(
+      async () => {
+        for (const r of cluster.replicas) {
+          if ((await listFaults(r)).faults.length > 0)
+            throw new Error(`replica ${r.id} has faults`);
+        }
+      },
+      { timeout: 30_000, interval: 100 },
+    );
     const healed = await cluster.waitForLeader(30_000);
-    await eventually(() => put(healed, 'full', 2_000), 20_000);
-    await eventually(async () => {
-      const statuses = await Promise.all(cluster.replicas.map((r) => cluster.status(r)));
-      const commits = new Set(statuses.map((s) => s.commitIndex));
-      if (commits.size !== 1) throw new Error(`commit indexes ${[...commits].join(',')}`);
-    }, 20_000);
+    await vi.waitFor(() => put(healed, 'full', 2_000), { timeout: 20_000, interval: 100 });
+    await vi.waitFor(
+      async () => {
+        const statuses = await Promise.all(cluster.replicas.map((r) => cluster.status(r)));
+        const commits = new Set(statuses.map((s) => s.commitIndex));
+        if (commits.size !== 1) throw new Error(`commit indexes ${[...commits].join(',')}`);
+      },
+      { timeout: 20_000, interval: 100 },
+    );
   });
 });

@@ -3,8 +3,8 @@
 import { readFile } from 'node:fs/promises';
 import { Metadata, status, type ServiceError } from '@grpc/grpc-js';
 import { catfeederV1 } from '@catmesh/proto';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { Cluster, eventually, unary, type ReplicaProcess } from './support/cluster.js';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
+import { Cluster, unary, type ReplicaProcess } from './support/cluster.js';
 
 const { Consistency } = catfeederV1;
 const text = (value: string) => Buffer.from(value);
@@ -45,10 +45,12 @@ function cas(r: ReplicaProcess, request: Partial<catfeederV1.CompareAndSwapReque
 
 /** Retries a write until the cluster can take it (e.g. right after a leader was killed). */
 function putEventually(r: ReplicaProcess, key: string, value: string, cluster: Cluster) {
-  return eventually(
-    () => put(r, key, value, 2000),
-    30_000,
-    () => cluster.describe(),
+  return vi.waitFor(
+    () =>
+      put(r, key, value, 2000).catch((error: Error) => {
+        throw new Error(`${error.message}\n${cluster.describe()}`);
+      }),
+    { timeout: 30_000 },
   );
 }
 
@@ -84,11 +86,18 @@ describe('cat-feeder cluster (3 processes)', () => {
         'hungry',
       );
     }
-    const stale = await eventually(async () => {
-      const response = await get(cluster.replicas[2]!, 'cat.state', Consistency.CONSISTENCY_STALE);
-      if (response.kv?.value.toString() !== 'hungry') throw new Error('not replicated yet');
-      return response;
-    });
+    const stale = await vi.waitFor(
+      async () => {
+        const response = await get(
+          cluster.replicas[2]!,
+          'cat.state',
+          Consistency.CONSISTENCY_STALE,
+        );
+        expect(response.kv?.value.toString()).toBe('hungry');
+        return response;
+      },
+      { timeout: 30_000 },
+    );
     expect(stale.header?.memberId).toBe(3);
     expect((await get(cluster.replicas[1]!, 'no-such-key')).kv).toBeUndefined();
   });
@@ -148,9 +157,7 @@ describe('cat-feeder cluster (3 processes)', () => {
         cb,
       ),
     );
-    await eventually(() => {
-      if (seen.length < writes + 2) throw new Error(`seen ${seen.length}`);
-    });
+    await expect.poll(() => seen.length).toBeGreaterThanOrEqual(writes + 2);
     stream.cancel();
     const revisions = seen.map((e) => e.kv!.modRevision);
     expect(revisions).toEqual([...revisions].sort((a, b) => a - b));
@@ -217,10 +224,9 @@ describe('cat-feeder cluster (3 processes)', () => {
     expect(newLeader.id).not.toBe(leader.id);
     expect((await cluster.status(newLeader)).term).toBeGreaterThan(before);
     cluster.launch(leader);
-    await eventually(async () => {
-      const response = await get(leader, 'after-failover');
-      if (response.kv?.value.toString() !== 'yes') throw new Error('not caught up');
-    });
+    await expect
+      .poll(async () => (await get(leader, 'after-failover')).kv?.value.toString())
+      .toBe('yes');
   });
 
   it('restarting every replica keeps all acknowledged data', async () => {
@@ -248,10 +254,9 @@ describe('cat-feeder cluster (3 processes)', () => {
     const leaderStatus = await cluster.status(leader);
     expect(leaderStatus.snapshotIndex).toBeGreaterThan(0);
     cluster.launch(wiped);
-    await eventually(async () => {
-      const s = await cluster.status(wiped);
-      if (s.appliedIndex < leaderStatus.appliedIndex) throw new Error(`applied ${s.appliedIndex}`);
-    });
+    await expect
+      .poll(async () => (await cluster.status(wiped)).appliedIndex)
+      .toBeGreaterThanOrEqual(leaderStatus.appliedIndex);
     const { kv } = await get(wiped, 'while-away/149', Consistency.CONSISTENCY_STALE);
     expect(kv?.value.toString()).toBe('149');
     const metrics = await fetch(`http://127.0.0.1:${wiped.metricsPort}/metrics`).then((r) =>
@@ -261,7 +266,17 @@ describe('cat-feeder cluster (3 processes)', () => {
   });
 
   it('an idle replica stays under 120 MB resident memory', async () => {
-    await new Promise((resolve) => setTimeout(resolve, 2000));
+    // Idle means every replica has applied all the leader has committed (no catch-up, no
+    // snapshot in flight): waited for, not guessed with a sleep.
+    const leader = await cluster.waitForLeader();
+    const { commitIndex } = await cluster.status(leader);
+    for (const r of cluster.replicas) {
+      await expect
+        .poll(async () => (await cluster.status(r)).appliedIndex, {
+          message: `replica ${r.id} to apply index ${commitIndex}`,
+        })
+        .toBeGreaterThanOrEqual(commitIndex);
+    }
     for (const r of cluster.replicas) {
       const procStatus = await readFile(`/proc/${r.process!.pid}/status`, 'utf8');
       const rssKb = Number(/VmRSS:\s+(\d+) kB/.exec(procStatus)![1]);

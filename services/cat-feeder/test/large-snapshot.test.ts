@@ -7,7 +7,7 @@ import { readFile } from 'node:fs/promises';
 import { Metadata } from '@grpc/grpc-js';
 import { catfeederV1 } from '@catmesh/proto';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
-import { Cluster, eventually, unary, type ReplicaProcess } from './support/cluster.js';
+import { Cluster, unary, type ReplicaProcess } from './support/cluster.js';
 
 const MiB = 1024 * 1024;
 const VALUES = 230; // 1 MiB each; the snapshot after 200 entries holds about 198 MiB (207 MB)
@@ -74,11 +74,7 @@ describe('a wiped follower and a 200 MB state (3 processes)', () => {
       // Rewriting a value is harmless, so a write whose outcome is unknown is simply retried.
       await Promise.all(
         Array.from({ length: Math.min(4, VALUES - i) }, (_, k) =>
-          eventually(
-            () => put(writer, i + k),
-            120_000,
-            () => cluster.describe(),
-          ),
+          vi.waitFor(() => put(writer, i + k), { timeout: 120_000, interval: 100 }),
         ),
       );
     }

@@ -5,6 +5,7 @@ import {
   callUnary,
   createClient,
   createMetricsRegistry,
+  envTypes,
   type ClientKitOptions,
   type UnaryMethodName,
   type UnaryRequest,
@@ -19,7 +20,6 @@ import {
 } from '../cli-errors.js';
 import type { CliIo } from '../cli-io.js';
 import type { GlobalOptions } from '../global-options.js';
-import { formatDuration } from '../format-duration.js';
 
 /** Pause after a round in which every endpoint was unavailable, doubling up to the maximum. */
 const FIRST_ROUND_PAUSE_MS = 100;
@@ -107,7 +107,7 @@ export class ReplicaEndpoints {
           if (error.code === status.DEADLINE_EXCEEDED && !options.resendable) {
             throw new NoEndpointAvailableError(
               status.DEADLINE_EXCEEDED,
-              `no answer from ${address} within ${formatDuration(this.timeoutMs)}; the request may or may not have been applied`,
+              `no answer from ${address} within ${envTypes.formatDuration(this.timeoutMs)}; the request may or may not have been applied`,
             );
           }
           if (error.code !== status.UNAVAILABLE && error.code !== status.DEADLINE_EXCEEDED) {
@@ -177,7 +177,7 @@ export class ReplicaEndpoints {
     const why = [...failures].map(([address, failure]) => `${address}: ${failure}`).join('; ');
     return new NoEndpointAvailableError(
       status.UNAVAILABLE,
-      `no endpoint could serve the request within ${formatDuration(this.timeoutMs)}${why ? ` (${why})` : ''}`,
+      `no endpoint could serve the request within ${envTypes.formatDuration(this.timeoutMs)}${why ? ` (${why})` : ''}`,
     );
   }
 }

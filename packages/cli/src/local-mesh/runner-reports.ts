@@ -1,6 +1,6 @@
 import { appendFile } from 'node:fs/promises';
 import type { OutputStream } from '../cli-io.js';
-import { formatDuration } from '../format-duration.js';
+import { envTypes } from '@catmesh/runtime';
 import { describeExit } from './instance-process.js';
 import type { InstanceSpec } from './instance-spec.js';
 import type { ProcessFaultEvents } from './process-faults.js';
@@ -30,7 +30,7 @@ export function restartReports(out: OutputStream, state: StateDir): RestartEvent
       say(
         spec,
         'warn',
-        `${describeExit(exit)}; restarting it in ${formatDuration(delayMs)} (restart ${restart})`,
+        `${describeExit(exit)}; restarting it in ${envTypes.formatDuration(delayMs)} (restart ${restart})`,
       );
     },
     restarted(spec, pid, restarts) {
@@ -44,7 +44,7 @@ export function restartReports(out: OutputStream, state: StateDir): RestartEvent
       say(
         spec,
         'warn',
-        `could not be restarted (${why}); trying again in ${formatDuration(delayMs)}`,
+        `could not be restarted (${why}); trying again in ${envTypes.formatDuration(delayMs)}`,
       );
     },
   };
@@ -58,9 +58,9 @@ export function faultReports(out: OutputStream): ProcessFaultEvents {
       const restart =
         fault.restartAfterMs === null
           ? ''
-          : `, restart after ${formatDuration(fault.restartAfterMs)}`;
+          : `, restart after ${envTypes.formatDuration(fault.restartAfterMs)}`;
       out.write(
-        `catmesh: fault ${fault.id}: ${fault.kind} ${fault.instance} for ${formatDuration(fault.expiresAt - fault.appliedAt)}${restart}${experiment}\n`,
+        `catmesh: fault ${fault.id}: ${fault.kind} ${fault.instance} for ${envTypes.formatDuration(fault.expiresAt - fault.appliedAt)}${restart}${experiment}\n`,
       );
     },
     ended(fault, reason) {

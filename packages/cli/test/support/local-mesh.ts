@@ -7,6 +7,7 @@ import { mkdtemp, readdir, readFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { vi } from 'vitest';
 import { MESH_MARKER_VARIABLE } from '../../src/local-mesh/instance-environment.js';
 import { MESH_HOST } from '../../src/local-mesh/mesh-instances.js';
 import { describeTakenPorts } from '../../src/local-mesh/port-availability.js';
@@ -16,9 +17,11 @@ import { READY_LINE_START } from '../../src/local-mesh/ready-summary.js';
 const repoRoot = fileURLToPath(new URL('../../../../', import.meta.url));
 export const CATMESH_BIN = join(repoRoot, 'packages/cli/dist/bin/catmesh.js');
 
-/** Whether `services/<name>` has been built (its dist/main.js is what `catmesh up` runs). */
-export function serviceBuilt(name: string): boolean {
-  return existsSync(join(repoRoot, `services/${name}/dist/main.js`));
+/** Why `services/<name>` cannot be started (its dist/main.js is what `catmesh up` runs), if so. */
+export function unbuiltService(name: string): string | undefined {
+  return existsSync(join(repoRoot, `services/${name}/dist/main.js`))
+    ? undefined
+    : `services/${name} is not built (npx tsc -b tsconfig.build.json)`;
 }
 
 /** Fails with what to run when the CLI has not been built: these tests run the real executable. */
@@ -98,13 +101,16 @@ export class CatmeshProcess {
   async waitFor(text: string): Promise<void> {
     let ended = false;
     void this.exited.then(() => (ended = true));
-    while (!this.#stdout.includes(text)) {
-      if (ended) {
-        throw new Error(
-          `catmesh exited before printing "${text}"\n--- stdout\n${this.#stdout}\n--- stderr\n${this.#stderr}`,
-        );
-      }
-      await new Promise((resolve) => setTimeout(resolve, 50));
+    await vi.waitFor(
+      () => {
+        if (!ended && !this.#stdout.includes(text)) throw new Error(`no "${text}" yet`);
+      },
+      { timeout: 60_000 },
+    );
+    if (!this.#stdout.includes(text)) {
+      throw new Error(
+        `catmesh exited before printing "${text}"\n--- stdout\n${this.#stdout}\n--- stderr\n${this.#stderr}`,
+      );
     }
   }
 
@@ -160,11 +166,6 @@ export async function meshProcesses(stateDir: string): Promise<MeshProcess[]> {
     }
   }
   return found;
-}
-
-/** Polls until `check` holds; the test's timeout is the safety net. */
-export async function until(check: () => Promise<boolean>): Promise<void> {
-  while (!(await check())) await new Promise((resolve) => setTimeout(resolve, 100));
 }
 
 /** The pid in `<state>/run/<name>.pid`. */

@@ -59,8 +59,3 @@ export function jsonLines(text: string): Record<string, unknown>[] {
     .filter((line) => line !== '')
     .map((line) => JSON.parse(line) as Record<string, unknown>);
 }
-
-/** Polls until `ready()` holds; the test's own timeout is the safety net. */
-export async function until(ready: () => boolean): Promise<void> {
-  while (!ready()) await new Promise((resolve) => setTimeout(resolve, 10));
-}

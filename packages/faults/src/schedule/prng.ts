@@ -1,6 +1,6 @@
-// A small seeded PRNG (sfc32, seeded through FNV-1a and splitmix32) so that a nemesis schedule is
-// a pure function of its seed: a failing Jepsen-style run is replayed by rerunning its seed.
-// Not for cryptography.
+// The one seeded PRNG of catmesh (sfc32, seeded through FNV-1a and splitmix32): a nemesis schedule,
+// a Jepsen workload, a Raft simulation and every randomised test is a pure function of its seed,
+// so a failure is replayed by rerunning its seed. Not for cryptography.
 
 export interface Prng {
   /** Uniform in [0, 1). */
@@ -10,6 +10,10 @@ export interface Prng {
   pick<T>(items: readonly T[]): T;
   /** A shuffled copy (Fisher-Yates). */
   shuffle<T>(items: readonly T[]): T[];
+  /** True with probability `p`. */
+  chance(p: number): boolean;
+  /** An independent generator drawn from this one (e.g. one per simulated replica). */
+  fork(): Prng;
 }
 
 export function createPrng(seed: number | string): Prng {
@@ -64,5 +68,7 @@ export function createPrng(seed: number | string): Prng {
       }
       return copy;
     },
+    chance: (p: number): boolean => sfc32() < p,
+    fork: (): Prng => createPrng(Math.floor(sfc32() * 4294967296)),
   };
 }

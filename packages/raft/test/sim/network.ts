@@ -4,7 +4,7 @@
 // reconnect, a retry) and long delays. Messages due at the same tick are delivered in a random
 // order across links.
 import type { Message, NodeId } from '../../src/core/index.js';
-import type { Prng } from './prng.js';
+import type { Prng } from '@catmesh/faults';
 
 export interface NetworkFaults {
   /** Probability that a message is lost. */
@@ -105,8 +105,8 @@ export class SimNetwork {
     const f = this.faults;
     const long = this.prng.chance(f.longDelayChance);
     const delay = long
-      ? this.prng.range(f.maxDelay + 1, f.longDelay)
-      : this.prng.range(f.minDelay, f.maxDelay);
+      ? this.prng.int(f.maxDelay + 1, f.longDelay)
+      : this.prng.int(f.minDelay, f.maxDelay);
     let at = now + Math.max(1, delay);
     const fifo = !long && !this.prng.chance(f.reorder);
     if (fifo) {
@@ -124,10 +124,10 @@ export class SimNetwork {
 
   /** Messages due at `now` (random order across links, FIFO within one); cut links drop theirs. */
   takeDue(now: number): { deliver: Message[]; cut: Message[] } {
-    const bucket = this.queue.get(now);
-    if (bucket === undefined) return { deliver: [], cut: [] };
+    const due = this.queue.get(now);
+    if (due === undefined) return { deliver: [], cut: [] };
     this.queue.delete(now);
-    this.prng.shuffle(bucket);
+    const bucket = this.prng.shuffle(due);
     // Put each link's FIFO messages back in send order, in the slots the shuffle gave them.
     const slots = new Map<string, number[]>();
     bucket.forEach((x, i) => {

@@ -37,7 +37,7 @@ import {
 import { InvariantViolation, SafetyChecker, entryIdentity, type ReplicaView } from './checker.js';
 import { SimDisk } from './disk.js';
 import { SimNetwork, type NetworkFaults } from './network.js';
-import { Prng } from './prng.js';
+import { createPrng, type Prng } from '@catmesh/faults';
 
 /** Length of the chaos phase unless a run says otherwise. */
 export const DEFAULT_CHAOS_TICKS = 1500;
@@ -214,13 +214,13 @@ function decodeState(data: Uint8Array): StateMachine {
 }
 
 function deriveParams(seed: number, chaosTicks: number): SimParams {
-  const p = new Prng(seed ^ 0x5eed);
+  const p = createPrng(`${seed}/parameters`);
   const checkQuorum = p.chance(0.6);
   // A third of the seeds are "leader churn" (the paper's Figure 8): leaders are cut off or die
   // soon after election and come back fast, and entries trickle one per message, so a follower
   // can hold an earlier term's entry without the new leader's entry after it.
   const churn = p.chance(0.33);
-  const maxDelay = p.range(1, 3);
+  const maxDelay = p.int(1, 3);
   const maxEntriesPerMsg = churn ? 1 : p.pick([1, 2, 4, 64]);
   // Small windows exercise flow control; at least 4 entries per round trip keeps catching up
   // after a long partition within the run's time.
@@ -231,14 +231,14 @@ function deriveParams(seed: number, chaosTicks: number): SimParams {
     checkQuorum,
     readOnly: checkQuorum && p.chance(0.4) ? 'lease-based' : 'safe',
     electionTick: 10,
-    heartbeatTick: p.range(1, 3),
+    heartbeatTick: p.int(1, 3),
     maxInflightMsgs,
     maxEntriesPerMsg,
     persistLatencyMax: p.pick([0, 0, 1, 2]),
     chaosTicks,
-    faultRate: 0.02 + p.float() * 0.05,
-    proposeRate: 0.2 + p.float() * 0.8,
-    readRate: 0.05 + p.float() * 0.25,
+    faultRate: 0.02 + p.next() * 0.05,
+    proposeRate: 0.2 + p.next() * 0.8,
+    readRate: 0.05 + p.next() * 0.25,
     crashAtReadyChance: 0.001,
     sendEarlyChance: p.pick([0, 0.5, 1]),
     newLeaderCrashChance: churn ? 0.3 : p.pick([0, 0.2]),
@@ -247,13 +247,13 @@ function deriveParams(seed: number, chaosTicks: number): SimParams {
     downtime: churn ? [3, 20] : [5, 60],
     ...clockParams(p),
     network: {
-      drop: p.float() * 0.1,
-      duplicate: p.float() * 0.05,
+      drop: p.next() * 0.1,
+      duplicate: p.next() * 0.05,
       minDelay: 1,
       maxDelay,
-      longDelayChance: p.float() * 0.05,
+      longDelayChance: p.next() * 0.05,
       longDelay: 25,
-      reorder: p.float() * 0.2,
+      reorder: p.next() * 0.2,
     },
   };
 }
@@ -344,7 +344,7 @@ export class Simulation {
   constructor(options: SimOptions) {
     this.seed = options.seed;
     this.params = deriveParams(options.seed, options.chaosTicks ?? DEFAULT_CHAOS_TICKS);
-    this.prng = new Prng(options.seed);
+    this.prng = createPrng(options.seed);
     this.net = new SimNetwork(this.prng.fork(), { ...this.params.network });
     this.trace = options.trace;
     this.traceMessages = options.traceMessages ?? false;
@@ -469,7 +469,7 @@ export class Simulation {
       raft: undefined,
       disk: new SimDisk(id, { term: 0, vote: NONE, commit: 0 }),
       clock: {
-        rate: 1 + (this.prng.float() * 2 - 1) * this.params.clockDrift,
+        rate: 1 + (this.prng.next() * 2 - 1) * this.params.clockDrift,
         elapsed: 0,
         ticked: 0,
       },
@@ -498,7 +498,7 @@ export class Simulation {
       id: r.id,
       electionTick: p.electionTick,
       heartbeatTick: p.heartbeatTick,
-      random: () => r.prng.float(),
+      random: () => r.prng.next(),
       storage: { hardState: s.hardState, snapshot: s.snapshot, entries: s.entries },
       bootstrap: r.founding ? { voters: this.founders, learners: [] } : undefined,
       preVote: p.preVote,
@@ -527,10 +527,10 @@ export class Simulation {
     r.inbox = [];
     // Every crash is a power loss: unsynced batches are gone, unless the disk got to some first.
     const unsynced = r.disk.unsyncedBatches;
-    const kept = this.prng.chance(0.3) ? this.prng.range(0, unsynced) : 0;
+    const kept = this.prng.chance(0.3) ? this.prng.int(0, unsynced) : 0;
     r.disk.powerLoss(kept);
     this.stats.lostBatches += unsynced - kept;
-    r.restartAt = r.removed ? undefined : this.now + this.prng.range(...this.params.downtime);
+    r.restartAt = r.removed ? undefined : this.now + this.prng.int(...this.params.downtime);
     this.stats.crashes++;
     for (const [key, read] of this.reads) if (read.node === r.id) this.reads.delete(key);
     this.log(`node ${r.id} crashes (${why})`);
@@ -595,10 +595,10 @@ export class Simulation {
         [r.id],
         this.members().filter((id) => id !== r.id),
       );
-      r.reconnectAt = this.now + this.prng.range(5, 40);
+      r.reconnectAt = this.now + this.prng.int(5, 40);
       this.log(`new leader ${r.id} cut off until t=${r.reconnectAt}`);
     } else if (this.prng.chance(p.newLeaderCrashChance)) {
-      r.crashAt = this.now + this.prng.range(0, 6);
+      r.crashAt = this.now + this.prng.int(0, 6);
     }
   }
 
@@ -619,7 +619,7 @@ export class Simulation {
       if (ready.hardState !== undefined || ready.snapshot !== undefined || first !== undefined) {
         r.disk.write(ready);
       }
-      const latency = this.prng.range(0, this.params.persistLatencyMax);
+      const latency = this.prng.int(0, this.params.persistLatencyMax);
       if (latency === 0) this.complete(r, ready);
       else r.pending = { ready, at: this.now + latency };
     }
@@ -748,7 +748,7 @@ export class Simulation {
     if (live.length === 0) return;
     this.stats.events++;
     let target = this.prng.pick(live);
-    const count = this.prng.chance(0.2) ? this.prng.range(2, 6) : 1;
+    const count = this.prng.chance(0.2) ? this.prng.int(2, 6) : 1;
     const data = Array.from({ length: count }, () => encoder.encode(`c${this.nextCommand++}`));
     if (target.raft!.role !== 'leader') {
       // The replica forwards to the leader it knows, over the network like any message.
@@ -826,7 +826,7 @@ export class Simulation {
   private maybeFault(): void {
     if (!this.prng.chance(this.params.faultRate)) return;
     const total = FAULT_WEIGHTS.reduce((s, [, w]) => s + w, 0);
-    let x = this.prng.float() * total;
+    let x = this.prng.next() * total;
     let kind: FaultKind = 'heal';
     for (const [k, w] of FAULT_WEIGHTS) {
       x -= w;
@@ -850,7 +850,7 @@ export class Simulation {
       case 'partition': {
         const ids = this.prng.shuffle(this.members());
         if (ids.length < 2) return;
-        const cut = this.prng.range(1, ids.length - 1);
+        const cut = this.prng.int(1, ids.length - 1);
         const a = ids.slice(0, cut);
         const b = ids.slice(cut);
         this.net.partition(a, b);
@@ -889,7 +889,7 @@ export class Simulation {
         const r = leader !== undefined && this.prng.chance(0.6) ? leader : undefined;
         const target = r ?? (running.length > 0 ? this.prng.pick(running) : undefined);
         if (target === undefined) return;
-        target.pausedUntil = this.now + this.prng.range(...this.params.pause);
+        target.pausedUntil = this.now + this.prng.int(...this.params.pause);
         this.stats.pauses++;
         this.log(`node ${target.id} pauses until t=${target.pausedUntil}`);
         return;
@@ -901,7 +901,7 @@ export class Simulation {
       }
       case 'crash-leader-soon':
         // Crash the leader a moment after it sent appends: some followers got them, some not.
-        if (leader !== undefined) leader.crashAt = this.now + this.prng.range(0, 3);
+        if (leader !== undefined) leader.crashAt = this.now + this.prng.int(0, 3);
         return;
       case 'transfer': {
         if (leader === undefined) return;
@@ -934,11 +934,11 @@ export class Simulation {
         const p = this.prng;
         this.net.faults = {
           ...this.net.faults,
-          drop: p.float() * 0.15,
-          duplicate: p.float() * 0.05,
-          maxDelay: p.range(1, 4),
-          longDelayChance: p.float() * 0.08,
-          reorder: p.float() * 0.3,
+          drop: p.next() * 0.15,
+          duplicate: p.next() * 0.05,
+          maxDelay: p.int(1, 4),
+          longDelayChance: p.next() * 0.08,
+          reorder: p.next() * 0.3,
         };
         this.log(
           `network: drop ${this.net.faults.drop.toFixed(3)}, max delay ${this.net.faults.maxDelay}`,

@@ -12,7 +12,7 @@ import {
   type Ready,
   type Snapshot,
 } from '../../src/core/index.js';
-import { Prng } from '../sim/prng.js';
+import { createPrng } from '@catmesh/faults';
 
 export function text(data: Uint8Array): string {
   return new TextDecoder().decode(data);
@@ -32,12 +32,12 @@ export type NodeOptions = Partial<Omit<RaftConfig, 'id'>>;
 
 /** A replica with test defaults: electionTick 10, heartbeatTick 1, seeded randomness. */
 export function newNode(id: NodeId, options: NodeOptions = {}): RaftNode {
-  const prng = new Prng(id);
+  const prng = createPrng(id);
   return new RaftNode({
     id,
     electionTick: 10,
     heartbeatTick: 1,
-    random: () => prng.float(),
+    random: () => prng.next(),
     ...options,
   });
 }

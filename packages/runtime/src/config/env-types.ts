@@ -85,7 +85,9 @@ export function boolean(): EnvType<boolean> {
   };
 }
 
-const DURATION = /^(\d+(?:\.\d+)?)(ms|s|m|h)?$/;
+// The unit is required: a bare number meant milliseconds in one place and seconds in another,
+// so `5` is refused rather than guessed.
+const DURATION = /^(\d+(?:\.\d+)?)(ms|s|m|h)$/;
 const MS_PER_UNIT: Readonly<Record<string, number>> = { ms: 1, s: 1000, m: 60_000, h: 3_600_000 };
 
 export interface DurationOptions {
@@ -95,21 +97,37 @@ export interface DurationOptions {
   readonly maxMs?: number;
 }
 
-/** A duration such as `250ms`, `10s`, `2m` or `1h`, read as whole milliseconds; a bare number is ms. */
+/**
+ * A duration with its unit (`500ms`, `5s`, `2m`, `1h`), read as whole milliseconds: the one
+ * duration syntax of every CATMESH_* variable and every command-line option.
+ */
 export function duration(options: DurationOptions = {}): EnvType<number> {
   const { minMs, maxMs } = options;
   return {
-    expected: `a duration such as 250ms, 10s or 2m (a bare number is milliseconds)${describeRange(minMs, maxMs, 'ms')}`,
+    expected: `a duration${describeDurationRange(minMs, maxMs)} with its unit, such as 500ms, 5s or 2m`,
     parse(raw) {
       const match = DURATION.exec(raw);
       if (!match) return undefined;
-      const value = Math.round(Number(match[1]) * (MS_PER_UNIT[match[2] ?? 'ms'] ?? 1));
+      const value = Math.round(Number(match[1]) * (MS_PER_UNIT[match[2] ?? ''] ?? Number.NaN));
       if (!Number.isSafeInteger(value)) return undefined;
       if (minMs !== undefined && value < minMs) return undefined;
       if (maxMs !== undefined && value > maxMs) return undefined;
       return value;
     },
   };
+}
+
+/** `5s` for 5000, `1500ms` for 1500: a duration in the form `duration()` reads. */
+export function formatDuration(ms: number): string {
+  return ms % 1000 === 0 ? `${ms / 1000}s` : `${ms}ms`;
+}
+
+function describeDurationRange(min: number | undefined, max: number | undefined): string {
+  const [low, high] = [min, max].map((ms) => (ms === undefined ? undefined : formatDuration(ms)));
+  if (low !== undefined && high !== undefined) return ` from ${low} to ${high}`;
+  if (low !== undefined) return ` of at least ${low}`;
+  if (high !== undefined) return ` of at most ${high}`;
+  return '';
 }
 
 export interface UrlOptions {
@@ -153,9 +171,9 @@ export function list<T>(item: EnvType<T>, options: ListOptions = {}): EnvType<T[
   };
 }
 
-function describeRange(min: number | undefined, max: number | undefined, unit = ''): string {
-  if (min !== undefined && max !== undefined) return ` ${min}${unit}-${max}${unit}`;
-  if (min !== undefined) return ` >= ${min}${unit}`;
-  if (max !== undefined) return ` <= ${max}${unit}`;
+function describeRange(min: number | undefined, max: number | undefined): string {
+  if (min !== undefined && max !== undefined) return ` ${min}-${max}`;
+  if (min !== undefined) return ` >= ${min}`;
+  if (max !== undefined) return ` <= ${max}`;
   return '';
 }

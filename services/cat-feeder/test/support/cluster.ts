@@ -9,6 +9,7 @@ import { fileURLToPath } from 'node:url';
 import { Metadata, credentials, type ServiceError } from '@grpc/grpc-js';
 import { catfeederV1 } from '@catmesh/proto';
 import { freePort } from '@catmesh/testkit';
+import { vi } from 'vitest';
 
 const MAIN = fileURLToPath(new URL('../../dist/main.js', import.meta.url));
 
@@ -135,20 +136,20 @@ export class Cluster {
 
   /** Waits until every running replica agrees on one leader; returns it. */
   async waitForLeader(timeoutMs = 30_000): Promise<ReplicaProcess> {
-    return eventually(
+    return vi.waitFor(
       async () => {
         const running = this.replicas.filter((r) => r.process);
         const statuses = await Promise.all(running.map((r) => this.status(r)));
         const leaders = new Set(statuses.map((s) => s.leaderId));
         const leaderId = statuses[0]?.leaderId ?? 0;
-        if (leaders.size !== 1 || leaderId === 0)
-          throw new Error(`no agreed leader: ${[...leaders].join(',')}`);
+        if (leaders.size !== 1 || leaderId === 0) {
+          throw new Error(`no agreed leader: ${[...leaders].join(',')}\n${this.describe()}`);
+        }
         const leader = running.find((r) => r.id === leaderId);
-        if (!leader) throw new Error(`leader ${leaderId} is not running`);
+        if (!leader) throw new Error(`leader ${leaderId} is not running\n${this.describe()}`);
         return leader;
       },
-      timeoutMs,
-      () => this.describe(),
+      { timeout: timeoutMs },
     );
   }
 
@@ -177,27 +178,4 @@ export function unary<T>(
   return new Promise((resolve, reject) => {
     call((error, value) => (error ? reject(error) : resolve(value)));
   });
-}
-
-/** Retries `check` until it passes; the timeout is a safety net, not a performance assertion. */
-export async function eventually<T>(
-  check: () => T | Promise<T>,
-  timeoutMs = 30_000,
-  context: () => string = () => '',
-): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  let last: unknown;
-  for (;;) {
-    try {
-      return await check();
-    } catch (error) {
-      last = error;
-    }
-    if (Date.now() > deadline) {
-      throw new Error(
-        `not reached within ${timeoutMs} ms: ${(last as Error)?.message}\n${context()}`,
-      );
-    }
-    await new Promise((resolve) => setTimeout(resolve, 50));
-  }
 }

@@ -1,16 +1,16 @@
 import { execFileSync } from 'node:child_process';
 
 /**
- * Why a check cannot run on this machine, or undefined when it can: the cluster lives in network
- * namespaces and the faults are nftables rules and signals, which need Linux, root, `ip netns`
- * and `nft`.
+ * Why LocalNetwork and the netfilter injector cannot run on this machine, or undefined when they
+ * can: they need Linux, root, a working `ip netns` and `nft`. A real namespace is added and
+ * deleted, because a container may have the tools and still refuse the syscall.
  */
-export function environmentProblem(): string | undefined {
+export function networkNamespaceProblem(): string | undefined {
   if (process.platform !== 'linux') {
     return `network namespaces need Linux (this is ${process.platform})`;
   }
   if (process.getuid?.() !== 0) return 'needs root (network namespaces, nftables)';
-  const probe = `cmjprobe${process.pid}`;
+  const probe = `cmprobe${process.pid}`;
   try {
     execFileSync('ip', ['netns', 'add', probe], { stdio: 'pipe' });
     execFileSync('ip', ['netns', 'delete', probe], { stdio: 'pipe' });
