@@ -38,7 +38,6 @@ const promises: Record<string, { timeScale?: number; check: (report: ChaosReport
     check(report) {
       const orders = op(report, 'orders');
       expect(step(report, 'drop-reserves').injections).toBeGreaterThan(0);
-      expect(orders.windows.before.successRatio).toBeGreaterThanOrEqual(0.95);
       expect(orders.windows.during.successRatio!).toBeLessThan(orders.windows.before.successRatio!);
       // A lost call says nothing: the caller finds out at its own deadline.
       expect(orders.errors.map((e) => e.error).join('\n')).toMatch(/DEADLINE_EXCEEDED/);

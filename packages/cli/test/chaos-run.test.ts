@@ -106,7 +106,8 @@ describe('catmesh chaos run', () => {
       .map((line) => JSON.parse(line) as { expiresInMs: number });
     expect(rows).toHaveLength(1);
     expect(rows[0]!.expiresInMs).toBeGreaterThan(0);
-    expect(rows[0]!.expiresInMs).toBeLessThanOrEqual(6_000);
+    // The step's 6 s, plus the backstop second after which the holder reverts it by itself.
+    expect(rows[0]!.expiresInMs).toBeLessThanOrEqual(7_000);
     await vi.waitFor(async () => expect(await faultsInForce()).toEqual([]), {
       timeout: 15_000,
       interval: 200,

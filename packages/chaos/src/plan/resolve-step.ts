@@ -9,6 +9,12 @@ import type { FaultSpec, Selector, StepSpec } from '../experiment/experiment-typ
 import type { MeshInstance, ProcessFaultRequest } from '../mesh/mesh-access.js';
 import type { GroupView } from '../mesh/replica-roles.js';
 
+/**
+ * A live run reverts each fault itself when its step ends (and reads what the fault did just
+ * before); the holder's own expiry is the backstop for a run that died, this much later.
+ */
+export const EXPIRY_BACKSTOP_MS = 1_000;
+
 export class SelectorError extends Error {
   override readonly name = 'SelectorError';
 }
@@ -132,12 +138,12 @@ export function resolveStep(
     }
   }
   const base = {
-    expiresAtUnixMs: context.now + durationMs,
+    expiresAtUnixMs: context.now + durationMs + EXPIRY_BACKSTOP_MS,
     transports: (step.transports ?? []).map((name) => TRANSPORTS[name]),
     experiment,
   };
   const kind = faultKind(step.fault, durationMs);
-  const peerSelector = peerSelectorIn(context.group);
+  const selectorsOf = peerSelectorsIn(context.instances, context.group);
   const placements: Placement[] = targets.map((instance) => ({
     mechanism: 'app',
     instance,
@@ -145,7 +151,7 @@ export function resolveStep(
       ...base,
       id: id(instance),
       kind,
-      peers: (peers ?? []).map(peerSelector),
+      peers: selectorsOf(peers ?? []),
       direction:
         step.fault.kind === 'partition'
           ? step.partition === 'one-way'
@@ -165,7 +171,7 @@ export function resolveStep(
           ...base,
           id: id(instance),
           kind,
-          peers: targets.map(peerSelector),
+          peers: selectorsOf(targets),
           direction:
             step.partition === 'one-way'
               ? faultsV1.Direction.DIRECTION_INBOUND
@@ -196,22 +202,38 @@ const DISTRIBUTIONS = {
 } as const;
 
 /**
- * Matches an instance by name and service, and a replica by its Raft id: from the group's status,
- * else from the name (`cat-feeder-2` is replica 2 in a local mesh). Never 0 for a replica, which
- * would match every replica's Raft traffic.
+ * The selectors of a set of peers. A whole service is named by its service alone, which every
+ * transport can match (a client knows the service it calls, not which instance answers); part of
+ * a service is named instance by instance, and a replica by its Raft id: from the group's status,
+ * else from the name (`cat-feeder-2` is replica 2 in a local mesh), never 0, which would match
+ * every replica's Raft traffic. The other end of a partition enforces what one end cannot see.
  */
-function peerSelectorIn(
+function peerSelectorsIn(
+  instances: readonly MeshInstance[],
   group: GroupView | undefined,
-): (instance: MeshInstance) => faultsV1.PeerSelector {
-  return (instance) => {
-    if (instance.service === 'nats') return { service: 'nats', instance: '', raftId: 0 };
-    if (instance.service !== 'cat-feeder') {
-      return { service: instance.service, instance: instance.name, raftId: 0 };
+): (peers: readonly MeshInstance[]) => faultsV1.PeerSelector[] {
+  return (peers) => {
+    const selectors: faultsV1.PeerSelector[] = [];
+    for (const service of new Set(peers.map((peer) => peer.service))) {
+      const chosen = peers.filter((peer) => peer.service === service);
+      const all = instances.filter((instance) => instance.service === service);
+      if (service === 'nats' || chosen.length === all.length) {
+        selectors.push({ service, instance: '', raftId: 0 });
+        continue;
+      }
+      for (const instance of chosen) {
+        if (service !== 'cat-feeder') {
+          selectors.push({ service, instance: instance.name, raftId: 0 });
+          continue;
+        }
+        const raftId =
+          group?.replicas.get(instance.name)?.raftId ??
+          Number(/(\d+)$/.exec(instance.name)?.[1] ?? 0);
+        if (!(raftId > 0)) throw new SelectorError(`the Raft id of ${instance.name} is unknown`);
+        selectors.push({ service, instance: instance.name, raftId });
+      }
     }
-    const raftId =
-      group?.replicas.get(instance.name)?.raftId ?? Number(/(\d+)$/.exec(instance.name)?.[1] ?? 0);
-    if (!(raftId > 0)) throw new SelectorError(`the Raft id of ${instance.name} is unknown`);
-    return { service: instance.service, instance: instance.name, raftId };
+    return selectors;
   };
 }
 
