@@ -43,6 +43,9 @@ export function renderReportHtml(report: ChaosReport): string {
   .ok { color: ${BLUE}; font-weight: 600; }
   .bad { color: ${VERMILLION}; font-weight: 600; }
   svg { display: block; max-width: 100%; height: auto; }
+  /* On a phone the charts keep a legible size and scroll sideways. */
+  .chart-scroll, section { overflow-x: auto; }
+  .chart-scroll svg { min-width: 620px; }
   svg text { font: 11px system-ui, sans-serif; fill: #333; }
   .meta { color: ${GREY}; font-size: 0.88em; }
   pre { white-space: pre-wrap; background: #f6f6f6; padding: 8px; }
@@ -169,11 +172,11 @@ function latencyChart(op: OperationReport, steps: readonly StepRecord[], end: nu
         `<line x1="${PLOT_LEFT}" y1="${yOf(max * f).toFixed(1)}" x2="${WIDTH - PLOT_RIGHT}" y2="${yOf(max * f).toFixed(1)}" stroke="#eee"/><text x="${PLOT_LEFT - 6}" y="${(yOf(max * f) + 4).toFixed(1)}" text-anchor="end">${Math.round(max * f)} ms</text>`,
     )
     .join('');
-  return `<svg class="chart latency" viewBox="0 0 ${WIDTH} ${top + height + 24}" role="img" aria-label="${esc(op.label)} latency over time">
+  return `<div class="chart-scroll"><svg class="chart latency" viewBox="0 0 ${WIDTH} ${top + height + 24}" role="img" aria-label="${esc(op.label)} latency over time">
 <text x="${PLOT_LEFT}" y="14" font-weight="600">latency of successful calls, per second</text>
 <text x="${WIDTH - 230}" y="14" fill="${BLUE}">━ p50</text><text x="${WIDTH - 170}" y="14" fill="${VERMILLION}">╍ p99</text><text x="${WIDTH - 110}" y="14" fill="${ORANGE}">▒ fault</text>
 ${grid}${frame(steps, end, top, height)}${line('p50Ms', BLUE, '')}${line('p99Ms', VERMILLION, '6 3')}
-</svg>`;
+</svg></div>`;
 }
 
 function outcomeChart(op: OperationReport, steps: readonly StepRecord[], end: number): string {
@@ -194,12 +197,12 @@ function outcomeChart(op: OperationReport, steps: readonly StepRecord[], end: nu
       return `<rect class="succeeded" x="${x.toFixed(1)}" y="${(base - okH).toFixed(1)}" width="${barWidth.toFixed(1)}" height="${okH.toFixed(1)}" fill="${SKY}"/>${fail}`;
     })
     .join('');
-  return `<svg class="chart outcomes" viewBox="0 0 ${WIDTH} ${top + height + 24}" role="img" aria-label="${esc(op.label)} successes and failures over time">
+  return `<div class="chart-scroll"><svg class="chart outcomes" viewBox="0 0 ${WIDTH} ${top + height + 24}" role="img" aria-label="${esc(op.label)} successes and failures over time">
 <text x="${PLOT_LEFT}" y="14" font-weight="600">operations per second</text>
 <text x="${WIDTH - 230}" y="14" fill="${BLUE}">■ succeeded</text><text x="${WIDTH - 140}" y="14" fill="${VERMILLION}">✕ failed</text>
 <text x="${PLOT_LEFT - 6}" y="${top + 8}" text-anchor="end">${max}/s</text>
 ${bars}${frame(steps, end, top, height)}
-</svg>`;
+</svg></div>`;
 }
 
 function raftSection(report: ChaosReport, end: number): string {
@@ -246,10 +249,10 @@ function raftSection(report: ChaosReport, end: number): string {
   return `<section data-section="raft">
 <h2>The Raft group</h2>
 <p>Who led cat-feeder over time. A gap is an election: the followers stopped hearing from a leader, waited out their election timeout, and voted a new one in a higher term.</p>
-<svg class="chart leader-timeline" viewBox="0 0 ${WIDTH} ${top + height + 28}" role="img" aria-label="leader timeline">
+<div class="chart-scroll"><svg class="chart leader-timeline" viewBox="0 0 ${WIDTH} ${top + height + 28}" role="img" aria-label="leader timeline">
 <text x="${PLOT_LEFT}" y="12">${legend}</text>
 ${frame(report.steps, end, top, height)}${spans}${marks}
-</svg>
+</svg></div>
 <p>Leader changes: <strong>${raft.leaderChanges}</strong></p>
 ${raft.elections.length ? `<table><thead><tr><th>lost at</th><th>from</th><th>to</th><th>term</th><th>without a leader</th></tr></thead><tbody>${electionRows}</tbody></table>` : ''}
 <p>Entries committed, as each replica saw it (a replica in a minority commits nothing):</p>
