@@ -6,7 +6,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { credentials } from '@grpc/grpc-js';
-import { FaultAdmins, parseExperiment, type MeshInstance } from '@catmesh/chaos';
+import { FaultAdmins, parseExperiment, type ChaosReport, type MeshInstance } from '@catmesh/chaos';
 import { ordersV1 } from '@catmesh/proto';
 import { callUnary } from '@catmesh/runtime';
 import { chromiumProblem, launchChromium, withEdits, type JsonEdit } from '@catmesh/testkit';
@@ -142,6 +142,49 @@ describe('catmesh chaos run', () => {
     expect((await runCatmesh(['chaos', 'status', '--state-dir', mesh.stateDir])).stdout).toContain(
       'no fault in force',
     );
+  });
+
+  it('stops on Ctrl-C: reverts what it applied, writes the report anyway, exit 130; chaos stop reverts everything', async () => {
+    await mesh.healthy();
+    const file = await experimentFile(
+      'latency-is-zero',
+      ['spec.steadyState.before', '1s'],
+      ['spec.steps[0].duration', '60s'],
+    );
+    const reportDir = await mkdtemp(join(tmpdir(), 'catmesh-chaos-report-'));
+    const args = ['chaos', 'run', file, '--report-dir', reportDir, '--state-dir', mesh.stateDir];
+    const first = new CatmeshProcess(args, userEnv());
+    await vi.waitFor(async () => expect(await faultsInForce()).toHaveLength(1), {
+      timeout: 30_000,
+      interval: 100,
+    });
+    first.child.kill('SIGINT');
+    expect(await first.exited).toBe(130);
+    expect(await faultsInForce()).toEqual([]);
+    const report = JSON.parse(
+      await readFile(join(reportDir, 'report.json'), 'utf8'),
+    ) as ChaosReport;
+    expect(report.run.interrupted).toBe(true);
+    expect(report.steps[0]!.appliedAt).not.toBeNull();
+
+    // `chaos stop` ends a run's faults from another shell; the run's own expiry is not needed.
+    const second = new CatmeshProcess(
+      [...args.slice(0, 3), '--state-dir', mesh.stateDir],
+      userEnv(),
+    );
+    try {
+      await vi.waitFor(async () => expect(await faultsInForce()).toHaveLength(1), {
+        timeout: 30_000,
+        interval: 100,
+      });
+      const stop = await runCatmesh(['chaos', 'stop', '--state-dir', mesh.stateDir]);
+      expect(stop.code).toBe(0);
+      expect(stop.stdout).toContain('reverted 1 fault');
+      expect(await faultsInForce()).toEqual([]);
+    } finally {
+      second.child.kill('SIGKILL');
+      await second.exited;
+    }
   });
 
   it('writes an HTML report that renders in Chromium, with data in its charts', async (context) => {

@@ -81,7 +81,9 @@ export async function revertMeshFaults(
     await Promise.all(
       admins.names.map(async (instance) => {
         try {
-          reverted += (await admins.revertAll(instance, experiment)).length;
+          const ids = await admins.revertAll(instance, experiment);
+          // After the await: `reverted += await ...` would read the total before it, losing counts.
+          reverted += ids.length;
         } catch (error) {
           failed.set(instance, (error as Error).message);
         }
