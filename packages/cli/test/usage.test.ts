@@ -3,8 +3,12 @@ import { catmesh } from './support/run-catmesh.js';
 
 // None of these reaches a server: the command line is checked before anything is sent.
 const usageErrors: [args: string[], message: string, help: string][] = [
-  [[], 'missing command; one of: up, down, status, logs, kv, order, check', 'catmesh'],
-  [['feed'], "unknown command 'feed'; one of: up, down, status, logs, kv, order, check", 'catmesh'],
+  [[], 'missing command; one of: up, down, status, logs, kv, order, check, chaos', 'catmesh'],
+  [
+    ['feed'],
+    "unknown command 'feed'; one of: up, down, status, logs, kv, order, check, chaos",
+    'catmesh',
+  ],
   [
     ['kv'],
     'missing command; one of: get, put, cas, del, watch, status, member, transfer-leader',
