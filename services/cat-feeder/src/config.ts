@@ -7,7 +7,7 @@ import {
   type EnvType,
 } from '@catmesh/runtime';
 
-/** The Raft group as configured: replica id → the address its gRPC server listens on. */
+/** The Raft group as configured: replica id → the address its Raft peer server listens on. */
 export type PeerMap = ReadonlyMap<number, string>;
 
 const PEER = /^([1-9]\d{0,8})=([A-Za-z0-9_.-]+|\[[0-9A-Fa-f:.]+\]):(\d{1,5})$/;
@@ -36,6 +36,12 @@ export function catFeederConfigSchema() {
     ...serviceConfigSchema({ serviceName: 'cat-feeder', grpcPort: 7101, metricsPort: 9101 }),
     nodeId: envVar('CATMESH_NODE_ID', envTypes.int({ min: 1, max: 999_999_999 })),
     peers: envVar('CATMESH_PEERS', peerMap()),
+    /**
+     * Raft between replicas, and requests forwarded to the leader, on a port of their own, so
+     * that a NetworkPolicy can allow it between replicas alone while clients reach only the
+     * gRPC port; CATMESH_PEERS then names these ports. Unset: Raft shares the gRPC port.
+     */
+    raftPort: envVar('CATMESH_RAFT_PORT', envTypes.port(), { optional: true }),
     dataDir: envVar('CATMESH_DATA_DIR', envTypes.string()),
     /** Join a running group (added with `catmesh kv member add`) instead of founding one. */
     join: envVar('CATMESH_JOIN', envTypes.boolean(), { default: false }),
@@ -97,6 +103,20 @@ export function checkCatFeederConfig(config: CatFeederConfig): void {
         variable,
         value,
         'unset unless CATMESH_TEST_MODE=1 (test harnesses only)',
+      );
+    }
+  }
+  if (config.raftPort !== undefined) {
+    const taken = [
+      ['CATMESH_GRPC_PORT', config.grpcPort],
+      ['CATMESH_METRICS_PORT', config.metricsPort],
+      ['CATMESH_ADMIN_PORT', config.adminPort],
+    ].find(([, port]) => port === config.raftPort);
+    if (taken) {
+      throw new ConfigError(
+        'CATMESH_RAFT_PORT',
+        String(config.raftPort),
+        `a port other than ${taken[0]} (${taken[1]})`,
       );
     }
   }

@@ -13,6 +13,7 @@ import {
   serveService,
   startServiceProcess,
   type NatsClient,
+  type ShutdownStep,
 } from '@catmesh/runtime';
 import { createAdminService } from './admin-service.js';
 import { ChangePublisher } from './change-publisher.js';
@@ -99,14 +100,19 @@ const node = new RaftNode({
   leaseReads: true,
 });
 
-const server = new GrpcServer({
-  host: config.grpcHost,
-  port: config.grpcPort,
-  logger,
-  registry,
-  serverOptions: raftPeerServerOptions(),
-  ...(traffic.gate && { trafficGate: traffic.gate }),
-});
+const serverOf = (port: number) =>
+  new GrpcServer({
+    host: config.grpcHost,
+    port,
+    logger,
+    registry,
+    serverOptions: raftPeerServerOptions(),
+    ...(traffic.gate && { trafficGate: traffic.gate }),
+  });
+const server = serverOf(config.grpcPort);
+// With CATMESH_RAFT_PORT, what replicas send each other (Raft, and requests forwarded to the
+// leader) reaches a server of its own, so that network rules can tell peers from clients.
+const peerServer = config.raftPort === undefined ? server : serverOf(config.raftPort);
 const transport = new GrpcRaftTransport({
   localId: config.nodeId,
   clusterId,
@@ -129,7 +135,7 @@ const transport = new GrpcRaftTransport({
     logger.error({ err: error }, error.message);
   },
 });
-server.addService(raftV1.RaftPeerServiceService, transport.service);
+peerServer.addService(raftV1.RaftPeerServiceService, transport.service);
 
 const nats: NatsClient | undefined = config.natsUrl
   ? await connectNats({ servers: config.natsUrl, name: config.instanceId, logger, traffic })
@@ -186,32 +192,45 @@ const raftIds = new Map([...config.peers].map(([id, address]) => [address, id]))
 const peerClients = { registry, traffic, raftIdOf: (address: string) => raftIds.get(address) };
 const kvPeers = new PeerClients(catfeederV1.CatFeederServiceClient, peerClients);
 const adminPeers = new PeerClients(catfeederV1.CatFeederAdminServiceClient, peerClients);
-server.addService(
-  catfeederV1.CatFeederServiceService,
-  createKvService({
-    replica,
-    store,
-    watchHub,
-    router,
-    peers: kvPeers,
-    tickMs: config.tickMs,
-    proposalTimer: metrics.proposalTimer,
-  }),
-);
-server.addService(
-  catfeederV1.CatFeederAdminServiceService,
-  createAdminService({ replica, router, peers: adminPeers }),
-);
+const kvService = createKvService({
+  replica,
+  store,
+  watchHub,
+  router,
+  peers: kvPeers,
+  tickMs: config.tickMs,
+  proposalTimer: metrics.proposalTimer,
+});
+const adminService = createAdminService({ replica, router, peers: adminPeers });
+for (const each of new Set([server, peerServer])) {
+  each.addService(catfeederV1.CatFeederServiceService, kvService);
+  each.addService(catfeederV1.CatFeederAdminServiceService, adminService);
+}
 
 live.replica = replica;
 replica.start();
+if (peerServer !== server) {
+  await peerServer.listen();
+  peerServer.setServing();
+}
+const peerDrain: ShutdownStep[] =
+  peerServer === server
+    ? []
+    : [
+        {
+          name: 'grpc peer server: drain',
+          run: async () => {
+            await peerServer.drain(Math.floor(config.shutdownGraceMs / 2));
+          },
+        },
+      ];
 const { port } = await serveService({
   ...base,
   config,
   server,
   // Raft stops before the drain: its peers' streams would otherwise hold the drain open, and a
   // replica on its way out should not vote or lead any more.
-  beforeGrpcDrain: [{ name: 'raft: stop', run: () => replica.stop() }],
+  beforeGrpcDrain: [{ name: 'raft: stop', run: () => replica.stop() }, ...peerDrain],
   drainNats: async () => {
     kvPeers.close();
     adminPeers.close();
@@ -220,6 +239,6 @@ const { port } = await serveService({
   lastSteps: [faults.shutdownStep],
 });
 logger.info(
-  { id: config.nodeId, port, peers: Object.fromEntries(config.peers), dataDir: config.dataDir },
+  { id: config.nodeId, port, raftPort: config.raftPort ?? port, peers: Object.fromEntries(config.peers), dataDir: config.dataDir },
   'cat-feeder replica serving',
 );

@@ -45,3 +45,19 @@ describe('cat-feeder test-only settings', () => {
     expect(config.plantedStorageBug).toBeUndefined();
   });
 });
+
+describe('CATMESH_RAFT_PORT', () => {
+  it('is off by default: Raft shares the gRPC port', () => {
+    expect(load({}).raftPort).toBeUndefined();
+  });
+
+  it('refuses a port another listener of the replica takes, naming both', () => {
+    expect(() => load({ CATMESH_GRPC_PORT: '7101', CATMESH_RAFT_PORT: '7101' })).toThrow(
+      'CATMESH_RAFT_PORT="7101": expected a port other than CATMESH_GRPC_PORT (7101)',
+    );
+    expect(() => load({ CATMESH_ADMIN_PORT: '8101', CATMESH_RAFT_PORT: '8101' })).toThrow(
+      'CATMESH_RAFT_PORT="8101": expected a port other than CATMESH_ADMIN_PORT (8101)',
+    );
+    expect(load({ CATMESH_RAFT_PORT: '7102' }).raftPort).toBe(7102);
+  });
+});

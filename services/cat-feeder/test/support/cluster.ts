@@ -16,6 +16,8 @@ const MAIN = fileURLToPath(new URL('../../dist/main.js', import.meta.url));
 export interface ReplicaProcess {
   readonly id: number;
   readonly address: string;
+  /** Where peers reach it (CATMESH_PEERS): its own port with `ownRaftPort`, else `address`. */
+  readonly peerAddress: string;
   readonly metricsPort: number;
   /** The fault admin API (catmesh.faults.v1.FaultAdminService). */
   readonly adminPort: number;
@@ -31,6 +33,8 @@ export interface ClusterOptions {
   readonly size?: number;
   readonly snapshotEntries?: number;
   readonly env?: Readonly<Record<string, string>>;
+  /** Raft on a port of its own (CATMESH_RAFT_PORT), apart from the clients' gRPC port. */
+  readonly ownRaftPort?: boolean;
 }
 
 export class Cluster {
@@ -50,6 +54,7 @@ export class Cluster {
       replicas.push({
         id,
         address,
+        peerAddress: options.ownRaftPort ? `127.0.0.1:${await freePort()}` : address,
         metricsPort: await freePort(),
         adminPort: await freePort(),
         dataDir: join(root, `replica-${id}`),
@@ -60,7 +65,7 @@ export class Cluster {
       });
     }
     const env = {
-      CATMESH_PEERS: replicas.map((r) => `${r.id}=${r.address}`).join(','),
+      CATMESH_PEERS: replicas.map((r) => `${r.id}=${r.peerAddress}`).join(','),
       CATMESH_SNAPSHOT_ENTRIES: String(options.snapshotEntries ?? 10_000),
       CATMESH_GRPC_HOST: '127.0.0.1',
       CATMESH_LOG_LEVEL: 'info',
@@ -89,6 +94,7 @@ export class Cluster {
         CATMESH_GRPC_PORT: r.address.split(':')[1],
         CATMESH_METRICS_PORT: String(r.metricsPort),
         CATMESH_ADMIN_PORT: String(r.adminPort),
+        ...(r.peerAddress !== r.address && { CATMESH_RAFT_PORT: r.peerAddress.split(':')[1] }),
         CATMESH_DATA_DIR: r.dataDir,
         CATMESH_INSTANCE_ID: `cat-feeder-${r.id}`,
         ...env,
