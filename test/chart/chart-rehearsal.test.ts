@@ -3,11 +3,20 @@
 // network namespace. This is what catches an env name, a port, a peer list or a probe that
 // does not match what the services read.
 import { execFile, execFileSync } from 'node:child_process';
-import { existsSync, mkdtempSync, readdirSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { NAMESPACE, REPO_ROOT, renderChart, type RenderedObject } from './helm-chart.js';
+import {
+  manifestText,
+  NAMESPACE,
+  REPO_ROOT,
+  renderChart,
+  type RenderedObject,
+} from './helm-chart.js';
+import { computeMatrix, parseManifests } from '@catmesh/netpol';
+import { parse, stringify } from 'yaml';
 import { ChartRehearsal } from './rehearsal/chart-rehearsal.js';
+import { connectFrom, type ConnectOutcome } from './rehearsal/connect-probe.js';
 
 const CLI = `${REPO_ROOT}packages/cli/dist/bin/catmesh.js`;
 
@@ -93,6 +102,96 @@ describe.skipIf(unavailable !== undefined)('the chart rehearsal', () => {
     expect(result.output).toContain('cat.state is full: the order fed the cat');
     expect(result.code).toBe(0);
   }, 240_000);
+
+  /** Every running workload tries every workload's every container port, from its own pod. */
+  async function probeMatrix(): Promise<Map<string, ConnectOutcome>> {
+    const pods = rehearsal.podNames().sort();
+    const byWorkload = new Map<string, string[]>();
+    for (const pod of pods) {
+      const workload = rehearsal.podLabels(pod)['app.kubernetes.io/name']!;
+      byWorkload.set(workload, [...(byWorkload.get(workload) ?? []), pod]);
+    }
+    const cluster = parseManifests([{ name: 'rendered', text: manifestText(objects) }], NAMESPACE);
+    const observed = new Map<string, ConnectOutcome>();
+    for (const [from, [source]] of byWorkload) {
+      const targets = [...byWorkload].flatMap(([to, destinations]) => {
+        // A pod reaching its own address never leaves it: a replica probes its peer instead.
+        const destination = destinations.find((d) => d !== source) ?? destinations[0]!;
+        const ports = cluster.pods.find((p) => p.workload === to)!.ports;
+        return ports
+          .filter((p) => p.protocol === 'TCP')
+          .map((p) => ({
+            edge: `${from} -> ${to}:${p.name}`,
+            host: rehearsal.podIp(destination),
+            port: p.port,
+          }));
+      });
+      const outcomes = await connectFrom(rehearsal.podNetns(source!), targets);
+      targets.forEach((t, i) => observed.set(t.edge, outcomes[i]!));
+    }
+    return observed;
+  }
+
+  /** What the policies say, as the probe would see it: allowed connects, denied times out. */
+  function expectedOutcomes(rendered: readonly RenderedObject[]): Map<string, ConnectOutcome> {
+    const cluster = parseManifests([{ name: 'rendered', text: manifestText(rendered) }], NAMESPACE);
+    const matrix = computeMatrix(cluster, {
+      externalAddress: '203.0.113.10',
+      dns: { namespace: 'kube-system', labels: { 'k8s-app': 'kube-dns' } },
+    });
+    return new Map(
+      matrix.cells
+        .filter((c) => c.from !== 'external' && c.from !== 'test-place-order')
+        .map((c) => [
+          `${c.from} -> ${c.to}:${c.port}`,
+          c.verdict.allowed ? 'connected' : 'timed out',
+        ]),
+    );
+  }
+
+  it('every workload tries every workload:port, and what connects is what `catmesh netpol` computes', async () => {
+    const observed = await probeMatrix();
+    const expected = expectedOutcomes(objects);
+    expect(Object.fromEntries(observed)).toEqual(Object.fromEntries(expected));
+    // Not all open, not all shut: the rules do something either way.
+    expect([...observed.values()].filter((o) => o === 'connected').length).toBeGreaterThan(5);
+    expect([...observed.values()].filter((o) => o === 'timed out').length).toBeGreaterThan(20);
+  }, 120_000);
+
+  it('an edge taken out of the graph is blocked for new connections, while the open one keeps flowing', async () => {
+    const values = `${workDir}/without-orders-inventory.yaml`;
+    const full = parse(readFileSync(`${REPO_ROOT}helm/catmesh/values.yaml`, 'utf8')) as {
+      serviceGraph: { from: string; to: string; port: string }[];
+    };
+    writeFileSync(
+      values,
+      stringify({
+        serviceGraph: full.serviceGraph.filter(
+          (e) => !(e.from === 'orders' && e.to === 'inventory'),
+        ),
+      }),
+    );
+    const cut = await renderChart({
+      name: 'cut',
+      files: [values],
+      set: { 'tracing.enabled': 'false' },
+    });
+    await rehearsal.setPolicies(cut);
+    try {
+      const observed = await probeMatrix();
+      expect(observed.get('orders -> inventory:grpc')).toBe('timed out');
+      expect(Object.fromEntries(observed)).toEqual(Object.fromEntries(expectedOutcomes(cut)));
+      // orders' gRPC channel to inventory was opened before the policy changed: it still
+      // reserves stock, so an order still goes through. A NetworkPolicy is not a partition.
+      const order = await cli([
+        ...['--orders-endpoint', `${rehearsal.podIp('catmesh-orders-0')}:7301`],
+        ...['order', 'place', '--sku', 'kibble', '--quantity', '1', '--wait'],
+      ]);
+      expect(order.stdout, diagnostics()).toContain('FULFILLED');
+    } finally {
+      await rehearsal.setPolicies(objects);
+    }
+  }, 180_000);
 
   it('a cat-feeder pod deleted and recreated with its volume rejoins the group', async () => {
     const before = await cli([

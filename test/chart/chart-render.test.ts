@@ -151,12 +151,15 @@ describe('the cat-feeder Raft group', () => {
       const { workload, container, env } = catmeshContainer(objects, 'cat-feeder');
       expect(workload.spec.replicas).toBe(n);
       expect(workload.spec['podManagementPolicy' as keyof Workload['spec']]).toBe('Parallel');
+      // Peers reach each other on the Raft port, which only replicas may connect to.
+      expect(env.get('CATMESH_RAFT_PORT')).toBe('7102');
+      expect(container.ports?.find((p) => p.name === 'raft')?.containerPort).toBe(7102);
       const peers = env.get('CATMESH_PEERS')!.split(',');
       expect(peers).toEqual(
         Array.from(
           { length: n },
           (_, i) =>
-            `${i + 1}=catmesh-cat-feeder-${i}.catmesh-cat-feeder-headless.catmesh.svc.cluster.local:7101`,
+            `${i + 1}=catmesh-cat-feeder-${i}.catmesh-cat-feeder-headless.catmesh.svc.cluster.local:7102`,
         ),
       );
       expect(container.args?.[0]).toContain('CATMESH_NODE_ID=$((POD_INDEX + 1))');
@@ -209,12 +212,33 @@ describe('bad values', () => {
     ['catFeeder.replica=3', "at '/catFeeder': additional properties 'replica' not allowed"],
     ['bogus=1', "additional properties 'bogus' not allowed"],
     ['chaosController.enabled=true', "at '/chaosController/enabled': value must be false"],
+    [
+      'serviceGraph=[{"from":"orders","to":"mailer","port":"grpc"}]',
+      "at '/serviceGraph/0/to': value must be one of 'nats', 'cat-feeder'",
+    ],
+    [
+      'serviceGraph=[{"from":"orders","to":"inventory","port":"grpc","note":"x"}]',
+      "at '/serviceGraph/0': additional properties 'note' not allowed",
+    ],
+    ['networkPolicies.dns.port=0', "at '/networkPolicies/dns/port': minimum: got 0, want 1"],
   ])('refuses %s with the schema message', async (pair, message) => {
-    const result = await helm(['template', 'catmesh', CHART_DIR, '--set', pair]);
+    const flag = pair.includes('=[') ? '--set-json' : '--set';
+    const result = await helm(['template', 'catmesh', CHART_DIR, flag, pair]);
     expect(result.code).not.toBe(0);
     expect(result.stdout).toBe('');
     expect(result.stderr).toContain("values don't meet the specifications of the schema");
     expect(result.stderr).toContain(message);
+  });
+
+  it('refuses a service graph edge to a port its destination does not have, naming it', async () => {
+    const result = await helm([
+      ...['template', 'catmesh', CHART_DIR, '--set-json'],
+      'serviceGraph=[{"from":"orders","to":"inventory","port":"http"}]',
+    ]);
+    expect(result.code).not.toBe(0);
+    expect(result.stderr).toContain(
+      'serviceGraph[0]: inventory has no port named "http" (its ports: grpc, metrics, admin)',
+    );
   });
 });
 

@@ -3,7 +3,7 @@
 import { execFile } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
-import { parseAllDocuments } from 'yaml';
+import { parseAllDocuments, stringify } from 'yaml';
 
 export const REPO_ROOT = fileURLToPath(new URL('../../', import.meta.url));
 export const CHART_DIR = `${REPO_ROOT}helm/catmesh`;
@@ -39,13 +39,17 @@ export function helm(args: readonly string[]): Promise<HelmResult> {
 /** A set of values to render the chart with: value files and --set pairs. */
 export interface ValuesCase {
   readonly name: string;
+  /** Relative to the chart (presets/kind.yaml), or absolute. */
   readonly files?: readonly string[];
   readonly set?: Readonly<Record<string, string>>;
 }
 
 export function valuesArgs(values: ValuesCase): string[] {
   return [
-    ...(values.files ?? []).flatMap((file) => ['-f', `${CHART_DIR}/${file}`]),
+    ...(values.files ?? []).flatMap((file) => [
+      '-f',
+      file.startsWith('/') ? file : `${CHART_DIR}/${file}`,
+    ]),
     ...Object.entries(values.set ?? {}).flatMap(([key, value]) => ['--set', `${key}=${value}`]),
   ];
 }
@@ -65,6 +69,11 @@ export async function renderChart(values: ValuesCase): Promise<RenderedObject[]>
   ]);
   if (result.code !== 0) throw new Error(`helm template (${values.name}): ${result.stderr}`);
   return parseManifests(result.stdout);
+}
+
+/** Objects back to a multi-document YAML text, as `helm template` prints them. */
+export function manifestText(objects: readonly RenderedObject[]): string {
+  return objects.map((object) => `---\n${stringify(object)}`).join('');
 }
 
 export function parseManifests(text: string): RenderedObject[] {

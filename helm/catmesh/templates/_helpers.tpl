@@ -129,6 +129,10 @@ downward API's pod identity for the k8s.* resource attributes of its traces.
   containerPort: {{ .metrics }}
 - name: admin
   containerPort: {{ .admin }}
+{{- with .raft }}
+- name: raft
+  containerPort: {{ . }}
+{{- end }}
 {{- end -}}
 
 {{/*
@@ -165,4 +169,22 @@ imagePullSecrets:
   - name: {{ . }}
   {{- end }}
 {{- end }}
+{{- end -}}
+
+{{/*
+The workloads this release deploys and their named container ports, as YAML: what the network
+policies may name. Keep in step with the templates' `ports:` lists.
+*/}}
+{{- define "catmesh.workloadPorts" -}}
+nats: [client, monitor]
+cat-feeder: [grpc, metrics, admin, raft]
+inventory: [grpc, metrics, admin]
+orders: [grpc, metrics, admin]
+{{- if .Values.loadgen.enabled }}
+loadgen: [grpc, metrics, admin]
+{{- end }}
+{{- if .Values.tracing.enabled }}
+jaeger: [otlp-grpc, otlp-http, ui, health]
+{{- end }}
+test-place-order: []
 {{- end -}}

@@ -1,6 +1,7 @@
 import type { CliIo } from './cli-io.js';
 import { chaosCommand } from './commands/chaos.js';
 import { checkCommand } from './commands/check.js';
+import { netpolCommand } from './commands/netpol.js';
 import { OptionValues } from './command-line.js';
 import { commandGroup } from './command-group.js';
 import { downCommand } from './commands/down.js';
@@ -26,6 +27,7 @@ const catmesh = commandGroup({
     orderCommand,
     checkCommand,
     chaosCommand,
+    netpolCommand,
   ],
   describeGlobalOptions: true,
   epilog: EXIT_CODES_HELP,

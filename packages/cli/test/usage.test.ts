@@ -3,10 +3,14 @@ import { catmesh } from './support/run-catmesh.js';
 
 // None of these reaches a server: the command line is checked before anything is sent.
 const usageErrors: [args: string[], message: string, help: string][] = [
-  [[], 'missing command; one of: up, down, status, logs, kv, order, check, chaos', 'catmesh'],
+  [
+    [],
+    'missing command; one of: up, down, status, logs, kv, order, check, chaos, netpol',
+    'catmesh',
+  ],
   [
     ['feed'],
-    "unknown command 'feed'; one of: up, down, status, logs, kv, order, check, chaos",
+    "unknown command 'feed'; one of: up, down, status, logs, kv, order, check, chaos, netpol",
     'catmesh',
   ],
   [

@@ -68,6 +68,7 @@ describe('cat-feeder cluster identity', () => {
     const joiner: ReplicaProcess = {
       id: 4,
       address,
+      peerAddress: address,
       metricsPort: await freePort(),
       adminPort: await freePort(),
       dataDir: join(a.replica(1).dataDir, '..', 'joiner'),

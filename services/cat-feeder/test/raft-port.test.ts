@@ -1,7 +1,7 @@
 // CATMESH_RAFT_PORT: replicas talk Raft (and forward writes to the leader) on a port of their
 // own, so that a NetworkPolicy can allow it between replicas alone; clients keep the gRPC port.
 import { Metadata, credentials, status, type ServiceError } from '@grpc/grpc-js';
-import { raftV1 } from '@catmesh/proto';
+import { catfeederV1, raftV1 } from '@catmesh/proto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Cluster, unary } from './support/cluster.js';
 
@@ -19,7 +19,7 @@ describe('cat-feeder with Raft on its own port', () => {
   it('elects a leader over the peer ports and forwards a follower write to the leader', async () => {
     const leader = await cluster.waitForLeader();
     const follower = cluster.replicas.find((r) => r !== leader)!;
-    const put = await unary((cb) =>
+    const put = await unary<catfeederV1.PutResponse>((cb) =>
       follower.client.put(
         { key: 'cat.state', value: Buffer.from('full'), requestId: undefined },
         new Metadata(),

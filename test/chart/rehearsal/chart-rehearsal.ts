@@ -4,19 +4,30 @@
 // file per namespace (cluster-dns.ts), rewritten whenever a pod's readiness changes; the
 // manifests' probes, run from this (the "node's") namespace, are what decides readiness and
 // restarts; a pod that ends is restarted with the kubelet's back-off, unless it is a Job's.
+// The rendered NetworkPolicies are enforced in every pod's namespace (network-policy-enforcer.ts),
+// recompiled whenever a pod comes or goes or the policies change, before a new pod's containers
+// start.
 import { randomUUID } from 'node:crypto';
 import { chownSync, mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { sleep } from '@catmesh/runtime';
 import { LocalNetwork, ProcessSupervisor, type LocalHost, type ProcessExit } from '@catmesh/faults';
+import { parseManifests, type NetworkPolicy } from '@catmesh/netpol';
 import type { IIoK8sApiCoreV1Container } from 'kubernetes-models/v1/Container';
 import type { IIoK8sApiCoreV1Probe } from 'kubernetes-models/v1/Probe';
-import type { RenderedObject } from '../helm-chart.js';
+import { manifestText, type RenderedObject } from '../helm-chart.js';
 import { checkServicePorts, hostsFile } from './cluster-dns.js';
 import { containerProcess } from './container-env.js';
 import { localImage } from './local-images.js';
 import { sandboxCommand, type SandboxMount } from './pod-sandbox.js';
 import { jobPod, plannedPods, type PodPlan } from './pod-plan.js';
 import { probeOnce } from './kubelet-probe.js';
+import { policyTableScript, type EnforcedPod } from './network-policy-enforcer.js';
+
+/** The objects' NetworkPolicies, validated as `catmesh netpol` validates them. */
+function policiesOf(objects: readonly RenderedObject[], namespace: string): NetworkPolicy[] {
+  const text = manifestText(objects);
+  return [...parseManifests([{ name: 'rendered', text }], namespace).policies];
+}
 
 export interface RehearsalOptions {
   readonly objects: readonly RenderedObject[];
@@ -56,12 +67,15 @@ export class ChartRehearsal {
   private readonly pods = new Map<string, Pod>();
   private readonly freeSlots: LocalHost[];
   private readonly supervisor: ProcessSupervisor;
+  /** The NetworkPolicies in force: the rendered objects', until setPolicies(). */
+  private policies: readonly NetworkPolicy[];
 
   private constructor(
     private readonly options: RehearsalOptions,
     private readonly network: LocalNetwork,
   ) {
     this.freeSlots = [...network.hosts];
+    this.policies = policiesOf(options.objects, options.namespace);
     this.supervisor = new ProcessSupervisor({
       outputLimit: 256 * 1024,
       onExit: (name, exit) => this.onExit(name, exit),
@@ -103,6 +117,23 @@ export class ChartRehearsal {
     return this.pod(name).slot.address;
   }
 
+  /** The pod's network namespace, to act from inside the pod (e.g. connection probes). */
+  podNetns(name: string): string {
+    return this.pod(name).slot.netns;
+  }
+
+  /** The pod's labels, as the policies select it. */
+  podLabels(name: string): Readonly<Record<string, string>> {
+    return this.pod(name).plan.labels;
+  }
+
+  /** `kubectl apply` of another render's NetworkPolicies: every pod's rules are replaced. */
+  async setPolicies(objects: readonly RenderedObject[]): Promise<void> {
+    this.policies = policiesOf(objects, this.options.namespace);
+    await this.enforcePolicies();
+    this.event('network policies replaced');
+  }
+
   isReady(name: string): boolean {
     const pod = this.pods.get(name);
     return pod !== undefined && pod.containers.every((c) => c.ready);
@@ -132,6 +163,7 @@ export class ChartRehearsal {
     this.freeSlots.push(pod.slot);
     this.event(`${name}: deleted`);
     this.refreshDns();
+    await this.enforcePolicies();
     return pod.plan;
   }
 
@@ -197,6 +229,7 @@ export class ChartRehearsal {
     this.pods.set(plan.name, pod);
     this.event(`${plan.name}: scheduled at ${slot.address}`);
     this.refreshDns();
+    await this.enforcePolicies();
     for (const state of pod.containers) {
       await this.startContainer(pod, state);
       for (const kind of ['startupProbe', 'readinessProbe', 'livenessProbe'] as const) {
@@ -346,6 +379,31 @@ export class ChartRehearsal {
     await this.supervisor.stop(state.process, graceMs);
     state.restarts += 1;
     if (!pod.gone) await this.startContainer(pod, state);
+  }
+
+  /** Recompiles every pod's policy table from the current pods and policies. */
+  private async enforcePolicies(): Promise<void> {
+    const pods: EnforcedPod[] = [...this.pods.values()].map((pod) => ({
+      name: pod.plan.name,
+      namespace: pod.plan.namespace,
+      ip: pod.slot.address,
+      labels: pod.plan.labels,
+      ports: pod.plan.spec.containers.flatMap((c) =>
+        (c.ports ?? []).map((p) => ({
+          ...(p.name !== undefined && { name: p.name }),
+          port: p.containerPort,
+          protocol: p.protocol ?? 'TCP',
+        })),
+      ),
+    }));
+    const nodeAddress = this.network.gatewayAddress;
+    if (nodeAddress === undefined) throw new Error('the rehearsal network has no node address');
+    for (const pod of pods) {
+      const script = policyTableScript(pod, pods, this.policies, nodeAddress);
+      const file = `${this.options.workDir}/netpol-${pod.name}.nft`;
+      writeFileSync(file, script);
+      await this.network.exec(this.pod(pod.name).slot.name, 'nft', ['-f', file]);
+    }
   }
 
   private refreshDns(): void {
