@@ -7,6 +7,7 @@ export const NOT_MODELLED = [
   'Service address rewriting: the matrix is pod to pod, on container ports, not on Service ports',
   'established connections: a policy is checked when a connection is set up; one already open keeps flowing',
   'pod addresses: an ipBlock is matched against addresses outside the cluster only',
+  'loopback: a pod reaching itself is always allowed; a workload’s row to itself means its other pods',
 ] as const;
 
 /**
