@@ -1,7 +1,10 @@
 // One order is one trace across real processes: `catmesh up` with traces sent to a stand-in
 // collector, an order placed through the CLI, and the span tree from PlaceOrder to every
 // cat-feeder replica applying `cat.state = full`.
-import { rm } from 'node:fs/promises';
+import { execFileSync } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import { rm, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
 import { startOtlpReceiver, type OtlpReceiver, type ReceivedSpan } from '@catmesh/testkit';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
@@ -10,6 +13,7 @@ import {
   requireBuiltCli,
   runCatmesh,
   tempStateDir,
+  repoRoot,
   userEnv,
 } from './support/local-mesh.js';
 
@@ -103,5 +107,32 @@ describe('catmesh up: one order, one trace', () => {
     expect(chain).toContain('cat-feeder:catfeeder.propose');
     // Every replica's apply hangs off the same propose span, on the leader.
     expect(new Set(apply.map((s) => s.parentSpanId)).size).toBe(1);
+  });
+
+  it('uses no edge the chart’s NetworkPolicies would block (`catmesh netpol check --observed`)', async () => {
+    const helm = join(repoRoot, '.tools/bin/helm');
+    expect(existsSync(helm), 'run make setup: .tools/bin/helm is missing').toBe(true);
+    const manifests = join(stateDir, 'rendered.yaml');
+    const dump = join(stateDir, 'traces.jsonl');
+    await writeFile(
+      manifests,
+      execFileSync(helm, ['template', 'catmesh', join(repoRoot, 'helm/catmesh')], {
+        encoding: 'utf8',
+      }),
+    );
+    await writeFile(dump, receiver.dump());
+    const checked = await runCatmesh(['netpol', 'check', manifests, '--observed', dump]);
+    expect(checked.stderr).toBe('');
+    expect(checked.stdout).not.toContain('used but not allowed');
+    expect(checked.stdout).toMatch(/every edge used in \d+ spans is allowed/);
+    // The trace showed the calls of an order: they are allowed, hence not "never used".
+    for (const edge of [
+      'orders -> inventory:grpc',
+      'orders -> nats:client',
+      'orders -> cat-feeder:grpc',
+    ]) {
+      expect(checked.stdout).not.toContain(`allowed but never used: ${edge}\n`);
+    }
+    expect(checked.code, checked.stderr).toBe(0);
   });
 });

@@ -40,3 +40,14 @@ export {
   type GraphComparison,
   type GraphEdge,
 } from './service-graph.js';
+export {
+  CATMESH_CONVENTIONS,
+  compareWithObserved,
+  observedEdges,
+  parseTraceDump,
+  type EdgeConventions,
+  type ObservedComparison,
+  type ObservedEdges,
+  type ObservedSpan,
+  type SpanKind,
+} from './observed-edges.js';

@@ -21,6 +21,8 @@ export interface OtlpReceiver {
   /** The value for OTEL_EXPORTER_OTLP_ENDPOINT. */
   readonly endpoint: string;
   spans(): ReceivedSpan[];
+  /** The exports as received, one OTLP/JSON document a line: a trace dump. */
+  dump(): string;
   waitForSpans(
     predicate: (spans: ReceivedSpan[]) => boolean,
     timeoutMs?: number,
@@ -57,6 +59,7 @@ interface OtlpExport {
 
 export async function startOtlpReceiver(): Promise<OtlpReceiver> {
   const received: ReceivedSpan[] = [];
+  const bodies: string[] = [];
   const server = createServer((request, response) => {
     void readBody(request).then((body) => {
       if (request.url !== '/v1/traces' || !request.headers['content-type']?.includes('json')) {
@@ -64,7 +67,9 @@ export async function startOtlpReceiver(): Promise<OtlpReceiver> {
         response.writeHead(415).end('this test receiver accepts OTLP/JSON on /v1/traces only');
         return;
       }
-      collect(JSON.parse(body.toString('utf8')) as OtlpExport, received);
+      const text = body.toString('utf8');
+      collect(JSON.parse(text) as OtlpExport, received);
+      bodies.push(JSON.stringify(JSON.parse(text)));
       response.writeHead(200, { 'content-type': 'application/json' }).end('{}');
     });
   });
@@ -73,6 +78,7 @@ export async function startOtlpReceiver(): Promise<OtlpReceiver> {
   return {
     endpoint: `http://127.0.0.1:${port}`,
     spans: () => [...received],
+    dump: () => bodies.map((b) => `${b}\n`).join(''),
     waitForSpans: async (predicate, timeoutMs = 20_000) => {
       const deadline = Date.now() + timeoutMs;
       for (;;) {

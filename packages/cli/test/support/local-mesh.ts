@@ -14,7 +14,7 @@ import { describeTakenPorts } from '../../src/local-mesh/port-availability.js';
 import { planPorts, type PortPlan } from '../../src/local-mesh/port-plan.js';
 import { READY_LINE_START } from '../../src/local-mesh/ready-summary.js';
 
-const repoRoot = fileURLToPath(new URL('../../../../', import.meta.url));
+export const repoRoot = fileURLToPath(new URL('../../../../', import.meta.url));
 export const CATMESH_BIN = join(repoRoot, 'packages/cli/dist/bin/catmesh.js');
 
 /** Why `services/<name>` cannot be started (its dist/main.js is what `catmesh up` runs), if so. */
