@@ -102,7 +102,9 @@ function selector(value: unknown, place: Place): LabelSelector {
       if (needsValues !== values.length > 0) {
         throw at
           .at('values')
-          .error(needsValues ? `${operator} needs values` : `${operator} takes none`);
+          .error(
+            needsValues ? `${String(operator)} needs values` : `${String(operator)} takes none`,
+          );
       }
       return {
         key: text(e['key'], at.at('key')),
@@ -324,7 +326,7 @@ export function parseManifests(sources: readonly ManifestSource[], namespace: st
         }
       } else if (kind === 'Namespace') {
         namespaces.push({
-          name: metadata['name'] as string,
+          name: metadata['name'],
           labels: labels(metadata['labels'], place.at('metadata').at('labels')),
         });
       } else if (kind in TEMPLATE_PATHS) {

@@ -47,20 +47,20 @@ const OTLP_KINDS: Readonly<Record<number, SpanKind>> = {
 
 type Json = Record<string, unknown>;
 
-function attribute(list: unknown, key: string): unknown {
+/** A string attribute of an OTLP attribute list. */
+function attribute(list: unknown, key: string): string | undefined {
   if (!Array.isArray(list)) return undefined;
   const entry = (list as { key?: string; value?: Json }[]).find((a) => a.key === key);
-  const value = entry?.value;
-  return value?.['stringValue'] ?? value?.['intValue'] ?? value?.['boolValue'];
+  const value = entry?.value?.['stringValue'];
+  return typeof value === 'string' ? value : undefined;
 }
 
 /** Spans of an OTLP/JSON export (`{"resourceSpans": [...]}`). */
 function otlpSpans(payload: Json): ObservedSpan[] {
   const out: ObservedSpan[] = [];
   for (const resource of (payload['resourceSpans'] as Json[] | undefined) ?? []) {
-    const service = String(
-      attribute((resource['resource'] as Json | undefined)?.['attributes'], 'service.name') ?? '',
-    );
+    const service =
+      attribute((resource['resource'] as Json | undefined)?.['attributes'], 'service.name') ?? '';
     for (const scope of (resource['scopeSpans'] as Json[] | undefined) ?? []) {
       for (const span of (scope['spans'] as Json[] | undefined) ?? []) {
         const messaging = attribute(span['attributes'], 'messaging.system');
@@ -90,7 +90,8 @@ function jaegerSpans(payload: Json): ObservedSpan[] {
       const parent = ((span['references'] as Json[] | undefined) ?? []).find(
         (r) => r['refType'] === 'CHILD_OF',
       );
-      const kind = String(tag('span.kind') ?? 'internal') as SpanKind;
+      const spanKind = tag('span.kind');
+      const kind = (typeof spanKind === 'string' ? spanKind : 'internal') as SpanKind;
       const messaging = tag('messaging.system');
       out.push({
         traceId: String(span['traceID']),

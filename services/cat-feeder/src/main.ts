@@ -239,6 +239,12 @@ const { port } = await serveService({
   lastSteps: [faults.shutdownStep],
 });
 logger.info(
-  { id: config.nodeId, port, raftPort: config.raftPort ?? port, peers: Object.fromEntries(config.peers), dataDir: config.dataDir },
+  {
+    id: config.nodeId,
+    port,
+    raftPort: config.raftPort ?? port,
+    peers: Object.fromEntries(config.peers),
+    dataDir: config.dataDir,
+  },
   'cat-feeder replica serving',
 );

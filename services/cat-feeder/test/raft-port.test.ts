@@ -1,7 +1,7 @@
 // CATMESH_RAFT_PORT: replicas talk Raft (and forward writes to the leader) on a port of their
 // own, so that a NetworkPolicy can allow it between replicas alone; clients keep the gRPC port.
 import { Metadata, credentials, status, type ServiceError } from '@grpc/grpc-js';
-import { catfeederV1, raftV1 } from '@catmesh/proto';
+import { raftV1, type catfeederV1 } from '@catmesh/proto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Cluster, unary } from './support/cluster.js';
 

@@ -24,7 +24,9 @@ async function fromJaeger(base: string): Promise<string> {
       lookback: JAEGER_LOOKBACK,
       limit: String(JAEGER_LIMIT),
     });
-    const traces = (await getJson(`${root}/api/traces?${query}`)) as { data?: unknown[] };
+    const traces = (await getJson(`${root}/api/traces?${query.toString()}`)) as {
+      data?: unknown[];
+    };
     data.push(...(traces.data ?? []));
   }
   return JSON.stringify({ data });
