@@ -59,6 +59,11 @@ export interface KillFault extends FaultBase {
   readonly kind: 'kill';
   readonly targets: readonly string[];
   readonly restartAfterMs?: number;
+  /**
+   * A power loss, not just a kill: what the process wrote but did not fsync is lost too, which
+   * the injector plays by rolling back the process's power-loss journal before the restart.
+   */
+  readonly powerLoss?: boolean;
 }
 
 /** Freeze the targets' processes (SIGSTOP) until the fault ends (SIGCONT): a long GC pause. */
@@ -150,10 +155,12 @@ export function describeFault(fault: Fault): string {
       return `latency ${set(fault.targets)} ${fault.delayMs}ms ± ${fault.jitterMs ?? 0}ms ${span}`;
     case 'loss':
       return `loss ${set(fault.targets)} p=${fault.probability} ${span}`;
-    case 'kill':
+    case 'kill': {
+      const what = fault.powerLoss === true ? 'power loss' : 'kill';
       return fault.restartAfterMs === undefined
-        ? `kill ${set(fault.targets)} ${span}`
-        : `kill ${set(fault.targets)} restart after ${fault.restartAfterMs}ms ${span}`;
+        ? `${what} ${set(fault.targets)} ${span}`
+        : `${what} ${set(fault.targets)} restart after ${fault.restartAfterMs}ms ${span}`;
+    }
     case 'pause':
       return `pause ${set(fault.targets)} ${span}`;
   }

@@ -12,7 +12,7 @@ const fieldsByKind: Record<FaultKind, readonly string[]> = {
   partition: ['kind', 'durationMs', 'groups', 'links', 'direction'],
   latency: ['kind', 'durationMs', 'targets', 'delayMs', 'jitterMs'],
   loss: ['kind', 'durationMs', 'targets', 'probability'],
-  kill: ['kind', 'durationMs', 'targets', 'restartAfterMs'],
+  kill: ['kind', 'durationMs', 'targets', 'restartAfterMs', 'powerLoss'],
   pause: ['kind', 'durationMs', 'targets'],
 };
 
@@ -125,6 +125,9 @@ export function validateFault(input: unknown, options: ValidateFaultOptions = {}
         if (isFiniteNumber(durationMs) && (restart as number) > durationMs) {
           fail('restartAfterMs', `must not exceed durationMs (${durationMs})`);
         }
+      }
+      if (input.powerLoss !== undefined && typeof input.powerLoss !== 'boolean') {
+        fail('powerLoss', `must be true or false, got ${show(input.powerLoss)}`);
       }
       break;
     }

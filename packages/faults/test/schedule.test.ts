@@ -123,6 +123,15 @@ describe('nemesisTimeline', () => {
     );
   });
 
+  it('power loss: every node at once, a kill that also loses what was not fsynced', () => {
+    const faults = nemesisTimeline(options({ nemeses: ['power-loss'] })).map((e) => e.fault);
+    expect(faults.length).toBeGreaterThan(10);
+    for (const fault of faults) {
+      expect(fault).toMatchObject({ kind: 'kill', powerLoss: true, targets: five });
+      expect(() => validateFault(fault, { knownTargets: five })).not.toThrow();
+    }
+  });
+
   it('random halves: a minority and a majority covering all nodes', () => {
     const faults = partitions(nemesisTimeline(options({ nemeses: ['random-halves'] })));
     expect(faults.length).toBeGreaterThan(10);

@@ -18,6 +18,7 @@ export const nemesisNames = {
   'partition-bridge': 'bridge',
   kill: 'kill',
   pause: 'pause',
+  'power-loss': 'power-loss',
 } as const satisfies Record<string, NemesisKind>;
 
 export type NemesisName = keyof typeof nemesisNames;
@@ -116,6 +117,11 @@ export function resolveCheckOptions(options: CheckOptions): ResolvedCheckOptions
     }
     if (name === 'partition-majorities-ring' && nodes < 5) {
       fail('--nemesis', 'partition-majorities-ring needs --nodes 5');
+    }
+    if (name === 'power-loss' && options.target === 'etcd') {
+      // etcd keeps no power-loss journal: its "power loss" would be a kill, which the page
+      // cache survives, and the nemesis would claim more than it did.
+      fail('--nemesis', 'power-loss needs --target cat-feeder (etcd keeps no power-loss journal)');
     }
   }
   const durationMs = whole('--duration', options.durationMs ?? 60_000, 1_000);

@@ -129,9 +129,11 @@ export async function runCheck(input: CheckOptions, io: CheckIo): Promise<CheckR
     }
     t0 = performance.now();
     const elapsed = () => `+${(now() / 1000).toFixed(1)}s`;
+    const loseUnsynced = cluster.loseUnsynced();
     const injector = createNetfilterInjector({
       targets: cluster.network.targets(),
       processes: cluster.processes,
+      ...(loseUnsynced && { loseUnsynced }),
       onEvent: (event: FaultEvent) => {
         faultLog.record(event);
         if (event.type !== 'revert-failed') {

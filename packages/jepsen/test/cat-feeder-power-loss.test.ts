@@ -22,6 +22,33 @@ describe('cat-feeder, power loss of every member', requires(networkNamespaceProb
     'skip-append-datasync',
     'skip-rename-directory-fsync',
   ];
+  it(
+    'the power-loss nemesis: every member loses power mid-run, and nothing acknowledged is lost',
+    { timeout: 180_000 },
+    async () => {
+      out = await mkdtemp(join(tmpdir(), 'jepsen-power-loss-'));
+      const io = capturedIo();
+      const run = await runCheck(
+        {
+          target: 'cat-feeder',
+          durationMs: 8_000,
+          seed: 5,
+          nemeses: ['power-loss'],
+          faultMs: { min: 1_000, max: 2_000 },
+          quietMs: { min: 1_000, max: 2_000 },
+          outDir: out,
+        },
+        io,
+      );
+      expect(io.text()).toMatch(/applied power loss \{n1, n2, n3\}/);
+      const verdicts = Object.fromEntries(
+        (run.report?.checks ?? []).map((c) => [c.name, c.verdict]),
+      );
+      expect(verdicts, io.text()).toMatchObject({ linearizable: 'ok', durability: 'ok' });
+      expect(run.exitCode, io.text()).toBe(0);
+    },
+  );
+
   for (const plantedStorageBug of planted) {
     it(`catches the planted bug ${plantedStorageBug}`, { timeout: 180_000 }, async () => {
       out = await mkdtemp(join(tmpdir(), 'jepsen-power-loss-'));

@@ -88,6 +88,13 @@ describe('the command line', () => {
     expect(usageError(() => resolveCheckOptions({ target: 'cat-feeder', nodes: 4 })).option).toBe(
       '--nodes',
     );
+    // etcd has no power-loss journal: its power loss would only be a kill.
+    expect(
+      usageError(() => resolveCheckOptions({ target: 'etcd', nemeses: ['power-loss'] })).message,
+    ).toMatch(/power-loss needs --target cat-feeder/);
+    expect(resolveCheckOptions({ target: 'cat-feeder', nemeses: ['power-loss'] }).nemeses).toEqual([
+      'power-loss',
+    ]);
   });
 
   it('reads durations with their unit, and refuses a bare number naming the accepted forms', () => {

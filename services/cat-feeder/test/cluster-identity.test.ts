@@ -129,6 +129,7 @@ describe('cat-feeder cluster identity', () => {
     const stray: ReplicaProcess = {
       ...a.replica(3),
       address,
+      peerAddress: address,
       metricsPort: await freePort(),
       adminPort: await freePort(),
       dataDir: join(a.replica(3).dataDir, '..', 'stray'),

@@ -25,6 +25,11 @@ export interface NetfilterInjectorOptions {
   readonly family?: string;
   /** Applied, reverted and revert-failed events, e.g. for a Jepsen-style history. */
   readonly onEvent?: (event: FaultEvent) => void;
+  /**
+   * Loses what a killed node had not fsynced (a power loss): rolls back its power-loss journal.
+   * Without it, a kill fault with `powerLoss` is unsupported.
+   */
+  readonly loseUnsynced?: (node: string) => Promise<void>;
 }
 
 export function createNetfilterInjector(options: NetfilterInjectorOptions): FaultInjector {
@@ -90,10 +95,23 @@ export function createNetfilterInjector(options: NetfilterInjectorOptions): Faul
             ),
           );
         }
-        case 'kill':
+        case 'kill': {
+          const lose = options.loseUnsynced;
+          if (fault.powerLoss === true && lose === undefined) {
+            throw new UnsupportedFaultError(
+              'kill',
+              'a power loss needs the targets’ power-loss journals (loseUnsynced), and none was given',
+            );
+          }
           return fault.targets.map((name) =>
-            killStep(supervisor('kill'), name, fault.restartAfterMs),
+            killStep(
+              supervisor('kill'),
+              name,
+              fault.restartAfterMs,
+              fault.powerLoss === true ? () => lose!(name) : undefined,
+            ),
           );
+        }
         case 'pause':
           return fault.targets.map((name) => pauseStep(supervisor('pause'), name));
       }

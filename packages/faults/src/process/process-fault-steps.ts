@@ -5,11 +5,16 @@ import type { ProcessSupervisor } from './process-supervisor.js';
 // Kill and pause as reversible steps over a supervised process. Both remember which incarnation
 // they hit, so reverting never resumes or restarts a process that someone else started since.
 
-/** kill -9 now; start again after `restartAfterMs`, or on revert at the latest. */
+/**
+ * kill -9 now (then `afterKill`, e.g. a power loss's rollback of what was not fsynced); start
+ * again after `restartAfterMs`, or on revert at the latest.
+ */
 export function killStep(
   processes: ProcessSupervisor,
   name: string,
   restartAfterMs: number | undefined,
+  /** Runs once the process is dead, before anything can restart it (a power loss's rollback). */
+  afterKill?: () => Promise<void>,
 ): FaultStep {
   let killedIncarnation: number | undefined;
   let timer: NodeJS.Timeout | undefined;
@@ -29,6 +34,7 @@ export function killStep(
       if (status.state === 'exited') throw new FaultConflictError(`process ${name} is not running`);
       killedIncarnation = status.incarnation;
       await processes.kill(name, 'SIGKILL');
+      await afterKill?.();
       if (restartAfterMs !== undefined) {
         timer = setTimeout(() => {
           timer = undefined;

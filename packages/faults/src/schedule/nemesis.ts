@@ -20,7 +20,9 @@ export type NemesisKind =
   /** kill -9 some nodes' processes, restart them later. */
   | 'kill'
   /** SIGSTOP some nodes' processes, SIGCONT them later. */
-  | 'pause';
+  | 'pause'
+  /** Every node loses power at once (kill -9 and what was not fsynced is lost), then restarts. */
+  | 'power-loss';
 
 /** How many nodes a kill or pause hits; Jepsen's names (minority: n - majority). */
 export type TargetCount = 'one' | 'minority' | 'majority' | 'all';
@@ -55,6 +57,7 @@ const minimumNodes: Record<NemesisKind, number> = {
   bridge: 3,
   kill: 1,
   pause: 1,
+  'power-loss': 1,
 };
 
 /** A timeline of faults drawn from `nemeses`, deterministic for `seed`. */
@@ -136,6 +139,8 @@ function makeFault(
             ),
           };
     }
+    case 'power-loss':
+      return { kind: 'kill', targets: [...nodes], durationMs, powerLoss: true };
     case 'pause':
       return {
         kind: 'pause',

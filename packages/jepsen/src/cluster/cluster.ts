@@ -125,12 +125,24 @@ export class Cluster {
    */
   async powerLossAndRestartAll(): Promise<'power loss' | 'kill -9'> {
     await Promise.all(this.members.map((m) => this.processes.kill(m, 'SIGKILL')));
-    const journal = this.driver.powerLossJournal;
-    for (const host of this.network.hosts) {
-      if (journal) await rollBackUnsynced(journal(host, this.dataDir));
-    }
+    const lose = this.loseUnsynced();
+    if (lose) for (const m of this.members) await lose(m);
     for (const m of this.members) await this.processes.restart(m);
-    return journal ? 'power loss' : 'kill -9';
+    return lose ? 'power loss' : 'kill -9';
+  }
+
+  /**
+   * What a power loss does to `member` once it is dead: its writes not fsynced are rolled back.
+   * Undefined for a target without power-loss journals (etcd).
+   */
+  loseUnsynced(): ((member: string) => Promise<void>) | undefined {
+    const journal = this.driver.powerLossJournal;
+    if (!journal) return undefined;
+    return async (member) => {
+      const host = this.network.hosts.find((h) => h.name === member);
+      if (!host) throw new Error(`no member ${member}`);
+      await rollBackUnsynced(journal(host, this.dataDir));
+    };
   }
 
   /** The tail of each member's output, for the report. */
