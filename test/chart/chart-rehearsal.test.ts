@@ -15,7 +15,9 @@ import {
 } from './helm-chart.js';
 import { computeMatrix, parseManifests } from '@catmesh/netpol';
 import { parse, stringify } from 'yaml';
+import { planExperiment, readExperimentFile, runExperiment } from '@catmesh/chaos';
 import { ChartRehearsal } from './rehearsal/chart-rehearsal.js';
+import { RehearsalMesh } from './rehearsal/rehearsal-mesh.js';
 import { connectFrom, type ConnectOutcome } from './rehearsal/connect-probe.js';
 
 const CLI = `${REPO_ROOT}packages/cli/dist/bin/catmesh.js`;
@@ -205,6 +207,82 @@ describe.skipIf(unavailable !== undefined)('the chart rehearsal', () => {
       await rehearsal.setPolicies(objects);
     }
   }, 180_000);
+
+  it('a NetworkPolicy is not a partition: the policy leaves the open Raft streams alone, the kernel drop cuts them', async () => {
+    const file = `${REPO_ROOT}k8s/experiments/a-networkpolicy-is-not-a-partition.yaml`;
+    const plan = planExperiment(await readExperimentFile(file), {});
+    const mesh = new RehearsalMesh(rehearsal, NAMESPACE);
+    // First, that the policy partition refuses new connections across it, and only those.
+    const raftOf = (pod: string) => ({
+      edge: pod,
+      host: rehearsal.podIp(pod),
+      port: rehearsal.podPorts(pod).get('raft')!,
+    });
+    const probe = async () => [
+      ...(await connectFrom(rehearsal.podNetns(catFeeder(1)), [raftOf(catFeeder(0))])),
+      ...(await connectFrom(rehearsal.podNetns(catFeeder(0)), [raftOf(catFeeder(2))])),
+      ...(await connectFrom(rehearsal.podNetns(catFeeder(1)), [raftOf(catFeeder(2))])),
+    ];
+    await mesh.networkFaults.apply({
+      id: 'probe-the-cut',
+      mechanism: 'networkpolicy',
+      targets: [catFeeder(0)],
+      peers: [catFeeder(1), catFeeder(2)],
+      direction: 'both',
+      durationMs: 60_000,
+      experiment: 'probe',
+    });
+    try {
+      expect(await probe()).toEqual(['timed out', 'timed out', 'connected']);
+    } finally {
+      await mesh.networkFaults.revertAll('probe');
+    }
+    expect(await probe()).toEqual(['connected', 'connected', 'connected']);
+
+    const reportDir = `${workDir}/a-networkpolicy-is-not-a-partition`;
+    const { report } = await runExperiment({ plan, source: file, mesh, reportDir });
+    const [policy, kernel] = report.steps;
+    expect(policy!.error, diagnostics()).toBeUndefined();
+    expect(kernel!.error).toBeUndefined();
+    // Under the policies, the leader kept its term and committed the writes that went on.
+    const leader = policy!.effect!.leaderAtApply!.name;
+    expect(policy!.targets).toEqual([leader]);
+    expect(policy!.effect!.elections).toEqual([]);
+    expect(policy!.effect!.commits[leader]).toBeGreaterThan(20);
+    const [writes] = policy!.effect!.operations;
+    expect(writes!.ok / (writes!.ok + writes!.failed)).toBeGreaterThan(0.9);
+    // In the kernel, the same cut made the followers elect a new leader.
+    const cut = kernel!.targets[0];
+    expect(kernel!.effect!.elections.length).toBeGreaterThanOrEqual(1);
+    expect(kernel!.effect!.elections[0]).toMatchObject({ from: cut });
+    const successor = kernel!.effect!.elections[0]!.to;
+    expect(successor).not.toBe(cut);
+    // Cut off in the kernel, the old leader commits less than the majority that goes on.
+    expect(kernel!.effect!.commits[cut!]!).toBeLessThan(kernel!.effect!.commits[successor]!);
+    // Each told in one sentence at the top of the report.
+    expect(report.findings[0]).toMatch(
+      new RegExp(
+        `^During policy-partition \\(.*\\): ${leader} stayed leader in term \\d+ and committed \\d+ entries`,
+      ),
+    );
+    expect(report.findings[1]).toMatch(
+      new RegExp(
+        `^During kernel-partition \\(.*\\): ${cut} lost the lead and committed \\d+ entries while the fault held; \\S+ led term \\d+`,
+      ),
+    );
+    expect(report.linearizability?.verdict).toBe('ok');
+    // Nothing of either partition stays behind.
+    expect(rehearsal.networkPolicies().map((p) => p.name)).toEqual(
+      parseManifests([{ name: 'rendered', text: manifestText(objects) }], NAMESPACE).policies.map(
+        (p) => p.name,
+      ),
+    );
+    for (const pod of rehearsal.podNames()) {
+      expect(Object.keys(rehearsal.podLabels(pod)).filter((k) => k.startsWith('chaos.'))).toEqual(
+        [],
+      );
+    }
+  }, 240_000);
 
   it('a cat-feeder pod deleted and recreated with its volume rejoins the group', async () => {
     const before = await cli([

@@ -188,3 +188,9 @@ jaeger: [otlp-grpc, otlp-http, ui, health]
 {{- end }}
 test-place-order: []
 {{- end -}}
+
+{{- /* An allow policy's pods exclude those a chaos experiment has partitioned (see @catmesh/netpol's partition.ts). */ -}}
+{{- define "catmesh.notPartitioned" -}}
+matchExpressions:
+  - { key: chaos.catmesh.dev/partition, operator: DoesNotExist }
+{{- end }}

@@ -12,6 +12,7 @@ export type {
   FaultKind,
   FaultSpec,
   Mechanism,
+  NetworkMechanism,
   OperationName,
   Probe,
   Selector,
@@ -20,7 +21,11 @@ export type {
   SteadyStateSpec,
   WorkloadSpec,
 } from './experiment/experiment-types.js';
-export { EXPERIMENT_API_VERSION, EXPERIMENT_KIND } from './experiment/experiment-types.js';
+export {
+  EXPERIMENT_API_VERSION,
+  EXPERIMENT_KIND,
+  MECHANISMS,
+} from './experiment/experiment-types.js';
 export { experimentSchema } from './experiment/experiment-schema.js';
 export type { ExperimentIssue } from './experiment/parse-experiment.js';
 export {
@@ -37,6 +42,8 @@ export { formatDuration, parseDuration } from './experiment/duration.js';
 export type {
   MeshAccess,
   MeshInstance,
+  NetworkFaults,
+  NetworkPartitionRequest,
   ProcessFaultKind,
   ProcessFaultRecord,
   ProcessFaultRequest,

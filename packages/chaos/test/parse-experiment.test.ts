@@ -82,6 +82,22 @@ describe('experiment files', () => {
     ).toEqual([
       'spec.steadyState.hypothesis[0].sli: spec.workload.register is not part of the workload',
     ]);
+    // The network mechanisms cut whole connections: partitions only, no transports.
+    expect(issuesOf(await edited(['spec.steps[0].mechanism', 'networkpolicy']))).toEqual([
+      'spec.steps[0].fault.kind: the networkpolicy mechanism cannot inject latency (app can)',
+      'spec.steps[0].transports: the networkpolicy mechanism cuts every connection, whatever the transport',
+    ]);
+    expect(
+      issuesOf(
+        await edited(
+          ['spec.steps[0].mechanism', 'netfilter'],
+          ['spec.steps[0].fault', { kind: 'partition' }],
+          ['spec.steps[0].direction', undefined],
+        ),
+      ),
+    ).toEqual([
+      'spec.steps[0].transports: the netfilter mechanism cuts every connection, whatever the transport',
+    ]);
     const step = JSON.parse(await edited()) as { spec: { steps: unknown[] } };
     expect(issuesOf(await edited(['spec.steps[+]', step.spec.steps[0]]))).toEqual([
       'spec.steps[1].name: used by an earlier step',

@@ -54,6 +54,13 @@ async function experimentFile(name: string, ...edits: JsonEdit[]): Promise<strin
   return file;
 }
 
+const PARTITION_STEP = {
+  name: 'cut',
+  fault: { kind: 'partition' },
+  target: { service: 'inventory' },
+  duration: '5s',
+};
+
 describe('catmesh chaos run', () => {
   it.each([
     [
@@ -71,6 +78,11 @@ describe('catmesh chaos run', () => {
       'a selector matching nothing',
       ['spec.steps[0].target', { service: 'billing' }],
       'spec.steps[0].target: matches no instance',
+    ],
+    [
+      'a mechanism this mesh lacks',
+      ['spec.steps[0]', { ...PARTITION_STEP, mechanism: 'networkpolicy' }],
+      'the networkpolicy mechanism is not available on',
     ],
   ] as const)('refuses %s: exit 2, the field named, nothing applied', async (_, edit, named) => {
     const file = await experimentFile('latency-is-zero', edit);

@@ -35,6 +35,14 @@ export {
 } from './matrix.js';
 export { formatMatrix, NOT_MODELLED } from './render-matrix.js';
 export {
+  PARTITION_LABEL,
+  PARTITION_PEER_LABEL,
+  PartitionError,
+  partitionPolicy,
+  policyManifest,
+  type PodPartition,
+} from './partition.js';
+export {
   compareWithGraph,
   parseServiceGraph,
   type GraphComparison,

@@ -10,7 +10,13 @@
 import { randomUUID } from 'node:crypto';
 import { chownSync, mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { sleep } from '@catmesh/runtime';
-import { LocalNetwork, ProcessSupervisor, type LocalHost, type ProcessExit } from '@catmesh/faults';
+import {
+  LocalNetwork,
+  ProcessSupervisor,
+  type LocalHost,
+  type NetworkTarget,
+  type ProcessExit,
+} from '@catmesh/faults';
 import { parseManifests, type NetworkPolicy } from '@catmesh/netpol';
 import type { IIoK8sApiCoreV1Container } from 'kubernetes-models/v1/Container';
 import type { IIoK8sApiCoreV1Probe } from 'kubernetes-models/v1/Probe';
@@ -49,6 +55,8 @@ interface ContainerState {
 
 interface Pod {
   readonly plan: PodPlan;
+  /** The template's labels, then what `labelPods` changed (a recreated pod starts afresh). */
+  labels: Readonly<Record<string, string>>;
   readonly uid: string;
   readonly slot: LocalHost;
   readonly containers: ContainerState[];
@@ -124,7 +132,69 @@ export class ChartRehearsal {
 
   /** The pod's labels, as the policies select it. */
   podLabels(name: string): Readonly<Record<string, string>> {
-    return this.pod(name).plan.labels;
+    return this.pod(name).labels;
+  }
+
+  /** The pod's named container ports. */
+  podPorts(name: string): ReadonlyMap<string, number> {
+    return new Map(
+      this.pod(name).plan.spec.containers.flatMap((c) =>
+        (c.ports ?? []).flatMap((p) => (p.name === undefined ? [] : [[p.name, p.containerPort]])),
+      ),
+    );
+  }
+
+  /** Where the pod's network is, for a netfilter injector acting inside it. */
+  podNetworkTarget(name: string): NetworkTarget {
+    const { slot } = this.pod(name);
+    return { name, netns: slot.netns, device: slot.device, addresses: slot.addresses };
+  }
+
+  /** The NetworkPolicies in force now. */
+  networkPolicies(): readonly NetworkPolicy[] {
+    return this.policies;
+  }
+
+  /**
+   * `kubectl label pod --overwrite` of several pods at once (null removes a label); the policies
+   * are recompiled once, so every pod's rules change together.
+   */
+  async labelPods(
+    changes: ReadonlyMap<string, Readonly<Record<string, string | null>>>,
+  ): Promise<void> {
+    for (const [name, change] of changes) {
+      const pod = this.pod(name);
+      const labels = { ...pod.labels };
+      for (const [key, value] of Object.entries(change)) {
+        if (value === null) delete labels[key];
+        else labels[key] = value;
+      }
+      pod.labels = labels;
+    }
+    await this.enforcePolicies();
+    this.event(`labelled ${[...changes.keys()].join(', ')}`);
+  }
+
+  /** `kubectl apply` of more NetworkPolicies beside those in force. */
+  async addPolicies(objects: readonly RenderedObject[]): Promise<void> {
+    // Read with the release's workloads, whose named ports the new policies may use.
+    const names = new Set(objects.map((object) => object.metadata.name));
+    const added = policiesOf([...this.options.objects, ...objects], this.options.namespace).filter(
+      (policy) => names.has(policy.name),
+    );
+    this.policies = [
+      ...this.policies.filter((p) => !added.some((a) => a.name === p.name)),
+      ...added,
+    ];
+    await this.enforcePolicies();
+    this.event(`network policies applied: ${added.map((p) => p.name).join(', ')}`);
+  }
+
+  /** `kubectl delete networkpolicy`; names not in force are ignored. */
+  async removePolicies(names: readonly string[]): Promise<void> {
+    this.policies = this.policies.filter((p) => !names.includes(p.name));
+    await this.enforcePolicies();
+    this.event(`network policies deleted: ${names.join(', ')}`);
   }
 
   /** `kubectl apply` of another render's NetworkPolicies: every pod's rules are replaced. */
@@ -214,6 +284,7 @@ export class ChartRehearsal {
     if (!slot) throw new Error(`no network slot left for pod ${plan.name}`);
     const pod: Pod = {
       plan,
+      labels: plan.labels,
       uid: randomUUID(),
       slot,
       gone: false,
@@ -387,7 +458,7 @@ export class ChartRehearsal {
       name: pod.plan.name,
       namespace: pod.plan.namespace,
       ip: pod.slot.address,
-      labels: pod.plan.labels,
+      labels: pod.labels,
       ports: pod.plan.spec.containers.flatMap((c) =>
         (c.ports ?? []).map((p) => ({
           ...(p.name !== undefined && { name: p.name }),

@@ -4,7 +4,7 @@
 // if/then). Rules that span fields (a latency fault needs a delay, kill needs the process
 // mechanism) are checked in parse-experiment.ts, with the same kind of field paths.
 import { DURATION_PATTERN } from './duration.js';
-import { EXPERIMENT_API_VERSION, EXPERIMENT_KIND } from './experiment-types.js';
+import { EXPERIMENT_API_VERSION, EXPERIMENT_KIND, MECHANISMS } from './experiment-types.js';
 
 const duration = { type: 'string', pattern: DURATION_PATTERN } as const;
 const ratio = { type: 'number', exclusiveMinimum: 0, maximum: 1 } as const;
@@ -52,7 +52,7 @@ const step = {
   required: ['name', 'mechanism', 'fault', 'target', 'duration'],
   properties: {
     name,
-    mechanism: { type: 'string', enum: ['app', 'process'] },
+    mechanism: { type: 'string', enum: [...MECHANISMS] },
     fault,
     target: selector,
     peers: selector,

@@ -97,7 +97,15 @@ export interface Probe {
   readonly atMost?: number;
 }
 
-export type Mechanism = 'app' | 'process';
+/**
+ * `app`: inside catmesh's own transports; `process`: kill and pause of whole processes;
+ * `networkpolicy`: a partition made of NetworkPolicies (decided when a connection is set up);
+ * `netfilter`: a partition in the kernel, every packet dropped, open connections included.
+ */
+export const MECHANISMS = ['app', 'process', 'networkpolicy', 'netfilter'] as const;
+export type Mechanism = (typeof MECHANISMS)[number];
+/** The mechanisms that cut the network itself, outside catmesh's processes. */
+export type NetworkMechanism = Extract<Mechanism, 'networkpolicy' | 'netfilter'>;
 
 export type PeerDirection = 'both' | 'inbound' | 'outbound';
 export type PartitionDirection = 'both' | 'one-way';

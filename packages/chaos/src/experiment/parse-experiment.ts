@@ -38,6 +38,8 @@ const validateSchema = new Ajv({ allErrors: true, strict: true }).compile<ChaosE
 export const MECHANISM_KINDS: Readonly<Record<Mechanism, readonly FaultKind[]>> = {
   app: ['latency', 'loss', 'reject', 'partition', 'bandwidth', 'pause'],
   process: ['kill', 'pause'],
+  networkpolicy: ['partition'],
+  netfilter: ['partition'],
 };
 
 /** The fault fields each kind takes; any other is an error, not silently ignored. */
@@ -198,10 +200,13 @@ function stepIssues(step: StepSpec, at: string): ExperimentIssue[] {
           : `a ${kind} fault has no direction`,
     });
   }
-  if ((!network || step.mechanism === 'process') && step.transports !== undefined) {
+  if (step.transports !== undefined && (!network || step.mechanism !== 'app')) {
     issues.push({
       path: `${at}.transports`,
-      message: `a ${kind} fault does not act on transports`,
+      message:
+        network && step.mechanism !== 'app'
+          ? `the ${step.mechanism} mechanism cuts every connection, whatever the transport`
+          : `a ${kind} fault does not act on transports`,
     });
   }
   for (const [side, selector] of [

@@ -14,6 +14,8 @@ export interface MeshInstance {
   readonly adminAddress?: string;
 }
 
+import type { NetworkMechanism } from '../experiment/experiment-types.js';
+
 export type ProcessFaultKind = 'kill' | 'pause';
 
 export interface ProcessFaultRequest {
@@ -48,10 +50,38 @@ export interface ProcessFaults {
   revertAll(experiment?: string): Promise<readonly string[]>;
 }
 
+/** A partition cut outside catmesh's processes: by NetworkPolicies or in the kernel. */
+export interface NetworkPartitionRequest {
+  readonly id: string;
+  readonly mechanism: NetworkMechanism;
+  /** Instance names: one side of the cut. */
+  readonly targets: readonly string[];
+  /** Instance names: the other side. */
+  readonly peers: readonly string[];
+  /** `one-way`: only what the targets send to (or open towards) their peers is cut. */
+  readonly direction: 'both' | 'one-way';
+  readonly durationMs: number;
+  readonly experiment: string;
+}
+
+/**
+ * Network partitions made by whoever runs the network (a cluster's API, the chart rehearsal),
+ * each ended by them when its duration is over, even if the experiment is gone.
+ */
+export interface NetworkFaults {
+  readonly mechanisms: readonly NetworkMechanism[];
+  apply(request: NetworkPartitionRequest): Promise<void>;
+  revert(id: string): Promise<void>;
+  /** Reverts the partitions of one experiment run, or all; returns their ids. */
+  revertAll(experiment?: string): Promise<readonly string[]>;
+}
+
 export interface MeshAccess {
   /** Where the mesh is, for messages: `the catmesh up mesh in .catmesh`. */
   readonly description: string;
   instances(): Promise<readonly MeshInstance[]>;
   /** Absent where nothing can kill or pause processes. */
   readonly processFaults?: ProcessFaults;
+  /** Absent where nothing cuts the network outside the processes (`catmesh up`). */
+  readonly networkFaults?: NetworkFaults;
 }

@@ -1,12 +1,16 @@
 // A step, at the moment it starts, turned into what each process must do: selectors resolved
 // against the mesh (roles from the replicas' status now, not when the file was written), then one
-// fault per instance for the app mechanism, or one process fault per instance. A partition is
-// applied at BOTH ends: each side drops the other's traffic, so whichever end can recognise a
+// fault per instance for the app mechanism, one process fault per instance, or one network
+// partition for the whole step (networkpolicy, netfilter). An app partition is applied at BOTH ends: each side drops the other's traffic, so whichever end can recognise a
 // peer (a server by the caller's header, a client by the service it calls) enforces it.
 import { faultsV1 } from '@catmesh/proto';
 import { ms } from './plan-experiment.js';
 import type { FaultSpec, Selector, StepSpec } from '../experiment/experiment-types.js';
-import type { MeshInstance, ProcessFaultRequest } from '../mesh/mesh-access.js';
+import type {
+  MeshInstance,
+  NetworkPartitionRequest,
+  ProcessFaultRequest,
+} from '../mesh/mesh-access.js';
 import type { GroupView } from '../mesh/replica-roles.js';
 
 /**
@@ -25,7 +29,8 @@ export type Placement =
       readonly mechanism: 'process';
       readonly instance: MeshInstance;
       readonly request: ProcessFaultRequest;
-    };
+    }
+  | { readonly mechanism: 'network'; readonly request: NetworkPartitionRequest };
 
 export interface ResolvedStep {
   readonly targets: readonly MeshInstance[];
@@ -127,6 +132,28 @@ export function resolveStep(
           ...(restartAfterMs !== undefined && { restartAfterMs }),
         },
       })),
+    };
+  }
+  if (step.mechanism === 'networkpolicy' || step.mechanism === 'netfilter') {
+    // Every other instance when no peers are named: the targets are cut off from the mesh.
+    const across = peers ?? context.instances.filter((instance) => !targets.includes(instance));
+    return {
+      targets,
+      ...(peers && { peers }),
+      placements: [
+        {
+          mechanism: 'network',
+          request: {
+            id: `${context.runId}-${step.name}`,
+            mechanism: step.mechanism,
+            targets: targets.map((t) => t.name),
+            peers: across.map((p) => p.name),
+            direction: step.partition ?? 'both',
+            durationMs,
+            experiment,
+          },
+        },
+      ],
     };
   }
   const withAdmin = (instance: MeshInstance): boolean => instance.adminAddress !== undefined;

@@ -1,5 +1,5 @@
 // The report's first lines: what happened, in sentences a person reads before any chart.
-import type { ChaosReport, OperationReport } from './report-types.js';
+import type { ChaosReport, OperationReport, StepEffect, StepRecord } from './report-types.js';
 
 type Parts = Omit<ChaosReport, 'findings'>;
 
@@ -11,6 +11,9 @@ export function findings(report: Parts): string[] {
   const failedSteps = report.steps.filter((step) => step.error !== undefined);
   for (const step of failedSteps)
     lines.push(`Step ${step.name} could not be applied: ${step.error}.`);
+  for (const step of report.steps) {
+    if (step.effect) lines.push(stepSentence(step, step.effect));
+  }
   lines.push(hypothesisSentence(report));
   for (const op of report.operations) {
     const sentence = operationSentence(op);
@@ -80,4 +83,38 @@ function operationSentence(op: OperationReport): string | undefined {
         : `, the next success ${ms(op.timeToFirstSuccessMs)} later.`;
   }
   return sentence;
+}
+
+/** One step in one sentence: what the leader did while the fault held, and what users saw. */
+function stepSentence(step: StepRecord, effect: StepEffect): string {
+  const parts: string[] = [];
+  const leader = effect.leaderAtApply;
+  const [first] = effect.elections;
+  if (leader && first) {
+    const after = Math.round(Math.max(0, first.electedAt - (step.appliedAt ?? first.electedAt)));
+    const committed = effect.commits[leader.name];
+    parts.push(
+      `${leader.name} lost the lead` +
+        (committed === undefined
+          ? ''
+          : ` and committed ${committed} entries while the fault held`) +
+        `; ${first.to} led term ${first.term} ${after} ms after the fault began, ` +
+        `after ${first.gapMs} ms without a leader` +
+        (effect.elections.length > 1 ? ` (${effect.elections.length} leader changes in all)` : ''),
+    );
+  } else if (leader) {
+    const committed = effect.commits[leader.name];
+    parts.push(
+      `${leader.name} stayed leader in term ${leader.term}` +
+        (committed === undefined ? '' : ` and committed ${committed} entries`),
+    );
+  } else if (Object.keys(effect.commits).length > 0) {
+    parts.push('the cat-feeder group had no known leader when it began');
+  }
+  for (const op of effect.operations) {
+    const total = op.ok + op.failed;
+    if (total > 0) parts.push(`${op.label}: ${op.ok} of ${total} succeeded`);
+  }
+  const what = parts.length > 0 ? parts.join('; ') : 'no workload ran while it held';
+  return `During ${step.name} (${step.description}): ${what}.`;
 }

@@ -1,6 +1,7 @@
 // The JSON Schema of report.json, so that scripts (and the dashboard) can rely on its shape, and
 // so that a report this code writes is checked before it is written.
 import { Ajv } from 'ajv';
+import { MECHANISMS } from '../experiment/experiment-types.js';
 import { REPORT_API_VERSION, REPORT_KIND, type ChaosReport } from './report-types.js';
 
 const ms = { type: 'number', minimum: 0 } as const;
@@ -78,6 +79,20 @@ const operation = {
   },
 } as const;
 
+const election = {
+  type: 'object',
+  additionalProperties: false,
+  required: ['lostAt', 'electedAt', 'gapMs', 'from', 'to', 'term'],
+  properties: {
+    lostAt: ms,
+    electedAt: ms,
+    gapMs: ms,
+    from: { type: ['string', 'null'] },
+    to: { type: 'string' },
+    term: count,
+  },
+} as const;
+
 const step = {
   type: 'object',
   additionalProperties: false,
@@ -93,10 +108,11 @@ const step = {
     'targets',
     'peers',
     'injections',
+    'effect',
   ],
   properties: {
     name: { type: 'string' },
-    mechanism: { type: 'string', enum: ['app', 'process'] },
+    mechanism: { type: 'string', enum: [...MECHANISMS] },
     kind: { type: 'string' },
     description: { type: 'string' },
     plannedStart: ms,
@@ -106,6 +122,35 @@ const step = {
     targets: strings,
     peers: { type: ['array', 'null'], items: { type: 'string' } },
     injections: { type: ['integer', 'null'], minimum: 0 },
+    effect: {
+      type: ['object', 'null'],
+      additionalProperties: false,
+      required: ['leaderAtApply', 'elections', 'commits', 'operations'],
+      properties: {
+        leaderAtApply: {
+          type: ['object', 'null'],
+          additionalProperties: false,
+          required: ['name', 'term'],
+          properties: { name: { type: 'string' }, term: count },
+        },
+        elections: { type: 'array', items: election },
+        commits: { type: 'object', additionalProperties: count },
+        operations: {
+          type: 'array',
+          items: {
+            type: 'object',
+            additionalProperties: false,
+            required: ['name', 'label', 'ok', 'failed'],
+            properties: {
+              name: { type: 'string' },
+              label: { type: 'string' },
+              ok: count,
+              failed: count,
+            },
+          },
+        },
+      },
+    },
     error: { type: 'string' },
   },
 } as const;
@@ -125,22 +170,7 @@ const raft = {
       },
     },
     leaderChanges: count,
-    elections: {
-      type: 'array',
-      items: {
-        type: 'object',
-        additionalProperties: false,
-        required: ['lostAt', 'electedAt', 'gapMs', 'from', 'to', 'term'],
-        properties: {
-          lostAt: ms,
-          electedAt: ms,
-          gapMs: ms,
-          from: { type: ['string', 'null'] },
-          to: { type: 'string' },
-          term: count,
-        },
-      },
-    },
+    elections: { type: 'array', items: election },
     commitProgress: {
       type: 'object',
       additionalProperties: windows({ type: ['integer', 'null'], minimum: 0 }),

@@ -70,7 +70,26 @@ export interface StepRecord {
   readonly peers: readonly string[] | null;
   /** Calls and messages the fault acted on, summed over its instances (app mechanism). */
   readonly injections: number | null;
+  /** What happened while the fault held; null when it never applied or was never reverted. */
+  readonly effect: StepEffect | null;
   readonly error?: string;
+}
+
+/** One step's own window, so that steps of one run can be told apart (and compared). */
+export interface StepEffect {
+  /** Who led when the fault was applied, and in which term; null without a known leader. */
+  readonly leaderAtApply: { readonly name: string; readonly term: number } | null;
+  /** The leader changes that began while it held. */
+  readonly elections: readonly Election[];
+  /** How far each cat-feeder replica's commit index moved while it held. */
+  readonly commits: Readonly<Record<string, number>>;
+  /** The workload's operations started while it held. */
+  readonly operations: readonly {
+    readonly name: string;
+    readonly label: string;
+    readonly ok: number;
+    readonly failed: number;
+  }[];
 }
 
 export interface LeaderSpan {

@@ -43,6 +43,16 @@ export async function preflight(plan: ExperimentPlan, mesh: MeshAccess): Promise
   if (plan.steps.some((step) => step.spec.mechanism === 'process') && !mesh.processFaults) {
     problems.push(`the process mechanism is not available on ${mesh.description}`);
   }
+  for (const mechanism of ['networkpolicy', 'netfilter'] as const) {
+    if (
+      plan.steps.some((step) => step.spec.mechanism === mechanism) &&
+      !mesh.networkFaults?.mechanisms.includes(mechanism)
+    ) {
+      problems.push(
+        `the ${mechanism} mechanism is not available on ${mesh.description} (it needs a network that enforces ${mechanism === 'networkpolicy' ? 'NetworkPolicies' : 'nftables rules'} between the instances: a cluster or the chart rehearsal)`,
+      );
+    }
+  }
   const replicas = instances.filter((instance) => instance.service === 'cat-feeder');
   let group: GroupView | undefined;
   if (replicas.length > 0) {

@@ -15,7 +15,7 @@ import { abortableSleep as sleep } from '../async/abortable-sleep.js';
 import { FaultAdmins } from '../drivers/fault-admin.js';
 import type { MeshAccess, MeshInstance } from '../mesh/mesh-access.js';
 import { ReplicaRoles } from '../mesh/replica-roles.js';
-import { observeRaft } from '../observe/raft-observer.js';
+import { observeRaft, type RaftSample } from '../observe/raft-observer.js';
 import { describeStep } from '../plan/describe-plan.js';
 import type { ExperimentPlan, TimedStep } from '../plan/plan-experiment.js';
 import { resolveStep, type Placement } from '../plan/resolve-step.js';
@@ -24,6 +24,7 @@ import { judgeHypothesis } from '../report/hypothesis.js';
 import { operationReport } from '../report/operation-stats.js';
 import { raftReport } from '../report/raft-report.js';
 import { renderReportHtml } from '../report/render-report-html.js';
+import { stepEffect, type OperationLogView } from '../report/step-effect.js';
 import { assertValidReport } from '../report/report-schema.js';
 import {
   REPORT_API_VERSION,
@@ -234,7 +235,7 @@ export async function runExperiment(options: RunOptions): Promise<RunResult> {
         mesh: mesh.description,
       },
       windows: roundWindows(windows),
-      steps: states.map(stepRecord(faultStart)),
+      steps: states.map(stepRecord(faultStart, observer?.samples ?? [], workload.logs)),
       operations,
       raft: observer ? raftReport(observer.samples, windows) : null,
       linearizability,
@@ -324,10 +325,13 @@ async function applyPlacement(
   admins: FaultAdmins,
   mesh: MeshAccess,
 ): Promise<void> {
-  if (placement.mechanism === 'app') {
-    await admins.apply(placement.instance.name, placement.fault);
-  } else {
-    await mesh.processFaults!.apply(placement.request);
+  switch (placement.mechanism) {
+    case 'app':
+      return admins.apply(placement.instance.name, placement.fault).then(() => undefined);
+    case 'process':
+      return mesh.processFaults!.apply(placement.request).then(() => undefined);
+    case 'network':
+      return mesh.networkFaults!.apply(placement.request);
   }
 }
 
@@ -336,9 +340,14 @@ async function revertPlacement(
   admins: FaultAdmins,
   mesh: MeshAccess,
 ): Promise<void> {
-  if (placement.mechanism === 'app')
-    await admins.revert(placement.instance.name, placement.fault.id);
-  else await mesh.processFaults!.revert(placement.request.id);
+  switch (placement.mechanism) {
+    case 'app':
+      return admins.revert(placement.instance.name, placement.fault.id).then(() => undefined);
+    case 'process':
+      return mesh.processFaults!.revert(placement.request.id);
+    case 'network':
+      return mesh.networkFaults!.revert(placement.request.id);
+  }
 }
 
 /** What the app faults acted on, read from their holders just before they are reverted. */
@@ -367,10 +376,15 @@ async function revertRun(mesh: MeshAccess, admins: FaultAdmins, runId: string): 
   await Promise.all([
     ...admins.names.map((name) => admins.revertAll(name, runId).catch(() => undefined)),
     mesh.processFaults?.revertAll(runId).catch(() => undefined),
+    mesh.networkFaults?.revertAll(runId).catch(() => undefined),
   ]);
 }
 
-function stepRecord(faultStart: number) {
+function stepRecord(
+  faultStart: number,
+  samples: readonly RaftSample[],
+  logs: readonly OperationLogView[],
+) {
   return (state: StepState): StepRecord => ({
     name: state.timed.spec.name,
     mechanism: state.timed.spec.mechanism,
@@ -383,6 +397,10 @@ function stepRecord(faultStart: number) {
     targets: state.targets,
     peers: state.peers,
     injections: state.injections,
+    effect:
+      state.appliedAt === null || state.revertedAt === null
+        ? null
+        : stepEffect({ start: state.appliedAt, end: state.revertedAt }, samples, logs),
     ...(state.error !== undefined && { error: state.error }),
   });
 }
