@@ -56,7 +56,14 @@ describe.skipIf(unavailable !== undefined)('the chart rehearsal', () => {
   const diagnostics = (): string =>
     [
       ...rehearsal.events.slice(-40),
-      ...rehearsal.podNames().map((pod) => `--- ${pod}\n${rehearsal.logs(pod).slice(-1500)}`),
+      // Without the per-call lines, which would bury what changed (roles, connections, errors).
+      ...rehearsal.podNames().map((pod) => {
+        const lines = rehearsal
+          .logs(pod)
+          .split('\n')
+          .filter((line) => !/"msg":"rpc (handled|failed)"/.test(line));
+        return `--- ${pod}\n${lines.slice(-15).join('\n')}`;
+      }),
     ].join('\n');
 
   beforeAll(async () => {
@@ -326,9 +333,13 @@ describe.skipIf(unavailable !== undefined)('the chart rehearsal', () => {
               ...['kv', 'get', 'rehearsal.during', '--consistency', 'stale'],
             ])
           ).stdout,
-        { timeout: 120_000, interval: 2_000, message: diagnostics() },
+        { timeout: 120_000, interval: 2_000 },
       )
-      .toBe('two');
+      .toBe('two')
+      // The diagnostics of the moment it gave up, not of the moment it started waiting.
+      .catch((error: unknown) => {
+        throw new Error(`${String(error)}\n${diagnostics()}`);
+      });
     const own = await cli([
       ...['--endpoints', endpoint(catFeeder(2)), 'kv', 'get', 'rehearsal.before'],
       ...['--consistency', 'stale'],

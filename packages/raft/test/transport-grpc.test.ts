@@ -1,5 +1,6 @@
 // The gRPC transport over real loopback sockets.
 import { spawn } from 'node:child_process';
+import { connect, createServer, type AddressInfo, type Socket } from 'node:net';
 import { fileURLToPath } from 'node:url';
 import {
   credentials,
@@ -11,6 +12,7 @@ import {
 import { raftV1 } from '@catmesh/proto';
 import { freePort } from '@catmesh/testkit';
 import { afterEach, describe, expect, it, vi } from 'vitest';
+import { CONNECT_TIMEOUT_MS } from '../src/transport/grpc-peer-link.js';
 import { GrpcRaftTransport, raftPeerServerOptions } from '../src/transport/index.js';
 import { transportContract } from './transport-contract.js';
 import {
@@ -122,6 +124,40 @@ describe('GrpcRaftTransport', () => {
     await waitForAcks(one!.transport, 2, 2);
     expect(inbox.indexesFrom(1)).toEqual([1, 2]);
     expect(one!.transport.status().peers[0]).toMatchObject({ reconnects: 1, sent: 2 });
+  });
+
+  it('dials again on a new channel when a connection never answers', async () => {
+    const [one, two] = await cluster([1, 2]);
+    // The peer's address first leads to a connection that never answers (a recreated pod's old
+    // address behind a drop rule, as far as the channel can tell), then to the peer.
+    const held: Socket[] = [];
+    const proxy = createServer((client) => {
+      if (held.length === 0) {
+        held.push(client);
+        return;
+      }
+      const upstream = connect({ host: '127.0.0.1', port: two!.port });
+      client.pipe(upstream).pipe(client);
+      client.on('error', () => upstream.destroy());
+      upstream.on('error', () => client.destroy());
+    });
+    await new Promise<void>((resolve) => proxy.listen(0, '127.0.0.1', resolve));
+    cleanups.push(
+      () =>
+        new Promise((resolve) => {
+          for (const socket of held) socket.destroy();
+          proxy.close(() => resolve());
+        }),
+    );
+    one!.transport.updatePeer(2, `127.0.0.1:${(proxy.address() as AddressInfo).port}`);
+    const inbox = new Inbox(two!.transport);
+    one!.transport.send([append(1, 2, 1)]);
+    await expect
+      .poll(() => one!.transport.status().peers[0]!.sent, { timeout: 4 * CONNECT_TIMEOUT_MS })
+      .toBe(1);
+    expect(inbox.indexesFrom(1)).toEqual([1]);
+    expect(held).toHaveLength(1);
+    expect(one!.transport.status().peers[0]!.redials).toBeGreaterThanOrEqual(1);
   });
 
   /**

@@ -36,9 +36,18 @@ type PeerStream = ClientDuplexStream<raftV1.StreamRequest, raftV1.StreamResponse
 /** Pings detect a peer that vanished without closing its connection (a cable cut, a netfilter drop). */
 const KEEPALIVE_TIME_MS = 10_000;
 const KEEPALIVE_TIMEOUT_MS = 5_000;
+/**
+ * How long a stream may wait for the peer's headers before the link re-dials on a new channel.
+ * grpc-js has no connect timeout of its own: a connection to an address that drops packets
+ * (a recreated pod's old IP behind a NetworkPolicy, a host gone without a trace) waits out the
+ * kernel's SYN retries, about two minutes, on the address resolved before. A new channel
+ * resolves the peer's name again and connects afresh.
+ */
+export const CONNECT_TIMEOUT_MS = 5_000;
 
 export class GrpcPeerLink implements PeerLink {
-  private readonly client: raftV1.RaftPeerServiceClient;
+  private client: raftV1.RaftPeerServiceClient;
+  private readonly channelOptions: ChannelOptions;
   private readonly queue: BoundedQueue<raftV1.Message>;
   private readonly snapshots: SnapshotSender;
   /** `connecting`: a stream was started and its headers are awaited; `waiting`: backing off. */
@@ -49,11 +58,14 @@ export class GrpcPeerLink implements PeerLink {
   private sentOnStream = 0;
   private ackedOnStream = 0;
   private reconnectTimer: NodeJS.Timeout | undefined;
+  private connectTimer: NodeJS.Timeout | undefined;
   private pumpScheduled: NodeJS.Immediate | undefined;
   private sent = 0;
   private batches = 0;
   private dropped = 0;
   private reconnects = 0;
+  /** New channels made because a connection never came up (see CONNECT_TIMEOUT_MS). */
+  private redials = 0;
   private lastSentAt: number | undefined;
 
   constructor(
@@ -63,7 +75,7 @@ export class GrpcPeerLink implements PeerLink {
     reportSnapshot: (outcome: SnapshotOutcome) => void,
   ) {
     this.queue = new BoundedQueue(settings.queueCapacity);
-    const options: ChannelOptions = {
+    this.channelOptions = {
       'grpc.max_send_message_length': settings.maxMessageBytes,
       // The channel's own reconnection follows the same schedule as the stream's, so a stream
       // retry does not find the channel still backing off on a much longer default (up to 120 s).
@@ -72,13 +84,9 @@ export class GrpcPeerLink implements PeerLink {
       'grpc.keepalive_time_ms': KEEPALIVE_TIME_MS,
       'grpc.keepalive_timeout_ms': KEEPALIVE_TIMEOUT_MS,
     };
-    this.client = new raftV1.RaftPeerServiceClient(
-      address,
-      settings.credentials ?? grpcCredentials.createInsecure(),
-      options,
-    );
+    this.client = this.newClient();
     this.snapshots = new SnapshotSender(
-      this.client,
+      () => this.client,
       settings.snapshotChunkBytes,
       () => settings.identity.callMetadata(),
       (outcome, error) => {
@@ -119,6 +127,7 @@ export class GrpcPeerLink implements PeerLink {
       batches: this.batches,
       dropped: this.dropped,
       reconnects: this.reconnects,
+      redials: this.redials,
       snapshotsDelivered: this.snapshots.delivered,
       snapshotsFailed: this.snapshots.failed,
     };
@@ -128,6 +137,7 @@ export class GrpcPeerLink implements PeerLink {
     if (this.state === 'closed') return;
     this.state = 'closed';
     clearTimeout(this.reconnectTimer);
+    clearTimeout(this.connectTimer);
     clearImmediate(this.pumpScheduled);
     this.queue.clear();
     this.snapshots.close();
@@ -141,6 +151,14 @@ export class GrpcPeerLink implements PeerLink {
     return this.sentOnStream - this.ackedOnStream;
   }
 
+  private newClient(): raftV1.RaftPeerServiceClient {
+    return new raftV1.RaftPeerServiceClient(
+      this.address,
+      this.settings.credentials ?? grpcCredentials.createInsecure(),
+      this.channelOptions,
+    );
+  }
+
   private connect(): void {
     this.state = 'connecting';
     this.sentOnStream = 0;
@@ -148,8 +166,19 @@ export class GrpcPeerLink implements PeerLink {
     const stream = this.client.stream(this.settings.identity.callMetadata());
     this.stream = stream;
     this.streamEnded = new Promise((resolve) => stream.once('status', () => resolve()));
+    this.connectTimer = setTimeout(() => {
+      if (this.stream !== stream || this.state !== 'connecting') return;
+      // A snapshot call on the old channel waited on the same dead connection: it fails with it
+      // and is sent again.
+      const stale = this.client;
+      this.client = this.newClient();
+      stale.close();
+      this.redials += 1;
+      stream.cancel();
+    }, CONNECT_TIMEOUT_MS);
     stream.on('metadata', () => {
       if (this.stream !== stream) return;
+      clearTimeout(this.connectTimer);
       this.state = 'open';
       this.failedAttempts = 0;
       this.pump();
@@ -162,6 +191,7 @@ export class GrpcPeerLink implements PeerLink {
     stream.on('error', () => undefined);
     stream.on('status', (result: StatusObject) => {
       if (this.stream !== stream) return;
+      clearTimeout(this.connectTimer);
       this.checkRefusal(result);
       this.broken();
     });

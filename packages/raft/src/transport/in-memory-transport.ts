@@ -210,6 +210,7 @@ class InMemoryPeerLink implements PeerLink {
       batches: this.batches,
       dropped: this.dropped,
       reconnects: this.reconnects,
+      redials: 0,
       snapshotsDelivered: this.snapshotsDelivered,
       snapshotsFailed: this.snapshotsFailed,
     };

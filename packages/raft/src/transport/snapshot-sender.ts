@@ -23,7 +23,8 @@ export class SnapshotSender {
   private closed = false;
 
   constructor(
-    private readonly client: raftV1.RaftPeerServiceClient,
+    /** The link's client of the moment: the link replaces it when it re-dials. */
+    private readonly client: () => raftV1.RaftPeerServiceClient,
     private readonly chunkBytes: number,
     private readonly metadata: () => Metadata,
     private readonly finished: (outcome: SnapshotOutcome, error: ServiceError | null) => void,
@@ -42,7 +43,7 @@ export class SnapshotSender {
   }
 
   private start(message: raftV1.Message): void {
-    const call = this.client.installSnapshot(this.metadata(), (error) => {
+    const call = this.client().installSnapshot(this.metadata(), (error) => {
       this.active = undefined;
       this.wakeWriter?.();
       if (error) this.failed += 1;

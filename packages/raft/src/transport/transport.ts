@@ -44,6 +44,8 @@ export interface PeerStatus {
   readonly dropped: number;
   /** Times an open connection to the peer was lost. */
   readonly reconnects: number;
+  /** Times a connection never came up and the link dialled again on a new channel (gRPC). */
+  readonly redials: number;
   /** Snapshots the peer received whole (chunked over InstallSnapshot with gRPC). */
   readonly snapshotsDelivered: number;
   /** Snapshots that did not arrive whole: a broken call, a refusal, a lost message. */
