@@ -29,7 +29,7 @@ function step(report: ChaosReport, name: string) {
 
 const shopHolds = (report: ChaosReport): void => {
   for (const check of report.shop!.invariants)
-    expect(check, check.name).toMatchObject({ holds: true });
+    expect(check, `${check.name}: ${check.detail}`).toMatchObject({ holds: true });
 };
 
 /** What each experiment's text promises, checked on its report. */
