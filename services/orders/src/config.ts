@@ -53,6 +53,12 @@ export function ordersConfigSchema() {
     recoveryAfterMs: envVar('CATMESH_RECOVERY_AFTER', envTypes.duration({ minMs: 1 }), {
       default: 30_000,
     }),
+    /** How long after an order is final a retry with its idempotency key still finds it. */
+    idempotencyRetentionMs: envVar(
+      'CATMESH_IDEMPOTENCY_RETENTION',
+      envTypes.duration({ minMs: 0 }),
+      { default: 86_400_000 },
+    ),
     /** How long a reserved order may keep failing to be fulfilled before it is FAILED. */
     fulfilTimeoutMs: envVar('CATMESH_FULFIL_TIMEOUT', envTypes.duration({ minMs: 1 }), {
       default: 300_000,

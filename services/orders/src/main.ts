@@ -14,10 +14,12 @@ import {
 } from '@catmesh/runtime';
 import { CatFeederClient } from './cat-feeder-client.js';
 import { CatHunger } from './cat-hunger.js';
+import { ClaimExpiry } from './claim-expiry.js';
 import { ordersConfigSchema } from './config.js';
 import { startFulfilment } from './fulfilment-consumer.js';
 import type { OrderDeps } from './order-deps.js';
 import { ensureOrdersStream } from './order-events.js';
+import { OrderIndexFeed } from './order-index-feed.js';
 import { recoverOrders } from './order-recovery.js';
 import { createOrderService } from './order-service.js';
 import { OrderStore } from './order-store.js';
@@ -57,8 +59,13 @@ const hunger =
   catFeeder && new CatHunger({ bucket, catFeeder, hungerAfterMs: config.hungerAfterMs, logger });
 if (!catFeeder) logger.warn('CATMESH_CATFEEDER_ENDPOINTS is not set: orders will not feed the cat');
 
+// Built before serving: pages and recovery read it (a full listing of the bucket, once).
+const index = new OrderIndexFeed({ kv: bucket.kv, connection: nats.connection, logger });
+await index.start();
+const store = new OrderStore(bucket);
 const deps: OrderDeps = {
-  store: new OrderStore(bucket),
+  store,
+  index,
   nats,
   inventory,
   inventoryDeadlineMs: config.inventoryDeadlineMs,
@@ -86,6 +93,15 @@ const recovery = startPeriodic(
   },
   logger,
 );
+const claimExpiry = new ClaimExpiry(deps, config.idempotencyRetentionMs);
+const expiry = startPeriodic(
+  'claim expiry',
+  config.recoveryEveryMs,
+  async () => {
+    await claimExpiry.run();
+  },
+  logger,
+);
 const hungerTimer =
   hunger && startPeriodic('cat hunger', config.hungerCheckMs, () => hunger.check(), logger);
 
@@ -96,10 +112,12 @@ const { port } = await serveService({
   // Background work stops first: it would otherwise start calls while everything drains.
   beforeGrpcDrain: [
     { name: 'recovery: stop', run: () => recovery.stop() },
+    { name: 'claim expiry: stop', run: () => expiry.stop() },
     { name: 'hunger timer: stop', run: async () => await hungerTimer?.stop() },
   ],
   // Draining stops the fulfilment consumer first, so its last acks still go out.
   drainNats: async () => {
+    await index.stop();
     await nats.drain();
     inventory.close();
     catFeeder?.close();

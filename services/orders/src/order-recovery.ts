@@ -22,11 +22,17 @@ export interface RecoveryPass {
   readonly failed: number;
 }
 
-/** One pass over every order; orders untouched for less than `afterMs` are left to their owner. */
+/**
+ * One pass over the orders that may need it; orders untouched for less than `afterMs` are left to
+ * their owner. The candidates come from the index (only unfinished orders: O(unfinished), not
+ * O(all orders)); before it is built, from a full scan. Each is read again from the bucket, so a
+ * lagging index costs at most a skipped or wasted candidate, never a wrong step.
+ */
 export async function recoverOrders(deps: OrderDeps, afterMs: number): Promise<RecoveryPass> {
   const stale: OrderRecord[] = [];
   const now = Date.now();
-  for (const id of await deps.store.listIds()) {
+  const candidates = deps.index.current?.unfinishedIds() ?? (await deps.store.listIds());
+  for (const id of candidates) {
     const record = await deps.store.get(id);
     if (!record || (isTerminal(record.order.state) && record.outbox.length === 0)) continue;
     if (now - record.order.updatedAtUnixMs >= afterMs) stale.push(record);

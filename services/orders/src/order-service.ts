@@ -30,7 +30,7 @@ export function createOrderService(deps: OrderDeps): Implementation {
     listOrders: async (call, callback) => {
       const { pageSize, state } = checkListOrders(call.request);
       const page = await answering(() =>
-        listOrders(deps.store, { pageSize, state, after: call.request.pageToken }),
+        listOrders(deps, { pageSize, state, after: call.request.pageToken }),
       );
       callback(null, page);
     },

@@ -3,6 +3,8 @@
 // Keys:
 //   order.<order id>           an OrderRecord (order-record.ts)
 //   idem.<base64url of key>    the request an idempotency key was first used for, and its order id
+//                              (a claim: deleted by claim-expiry.ts once the retry window of a
+//                              final order is over)
 //
 // PlaceOrder creates the idempotency record FIRST, with `create`, so of two concurrent requests
 // with one key exactly one wins and both go on with the winner's order id; the order itself is
@@ -41,6 +43,11 @@ const TERMINAL_CACHE_SIZE = 50_000;
 export class OrderStore {
   readonly #bucket: JsonBucket;
   readonly #terminal = new Map<string, ordersV1.Order>();
+  /** The highest bucket revision this process wrote: pages wait for the index to reach it. */
+  #writtenRevision = 0;
+  readonly #onWritten = (revision: number) => {
+    if (revision > this.#writtenRevision) this.#writtenRevision = revision;
+  };
 
   constructor(bucket: JsonBucket) {
     this.#bucket = bucket;
@@ -51,7 +58,11 @@ export class OrderStore {
     for (;;) {
       const existing = await this.#bucket.get<IdempotencyRecord>(idempotencyKey(key));
       if (existing) return existing.value;
-      if ((await this.#bucket.create(idempotencyKey(key), fresh)) !== 'exists') return fresh;
+      const written = await this.#bucket.create(idempotencyKey(key), fresh);
+      if (written !== 'exists') {
+        this.#onWritten(written);
+        return fresh;
+      }
     }
   }
 
@@ -73,7 +84,10 @@ export class OrderStore {
       const existing = await this.get(idempotency.orderId);
       if (existing) return { record: existing, created: false };
       const written = await this.#bucket.create(orderKey(idempotency.orderId), encodeRecord(fresh));
-      if (written !== 'exists') return { record: fresh, created: true };
+      if (written !== 'exists') {
+        this.#onWritten(written);
+        return { record: fresh, created: true };
+      }
     }
   }
 
@@ -106,6 +120,7 @@ export class OrderStore {
         const next = withState(record, to, Date.now(), failureReason);
         return { write: encodeRecord(next), result: { record: next, moved: true } };
       },
+      { onWritten: this.#onWritten },
     );
   }
 
@@ -118,11 +133,29 @@ export class OrderStore {
         const record = withoutPublished(decodeRecord(current.value), published);
         return { write: encodeRecord(record), result: record };
       },
+      { onWritten: this.#onWritten },
     );
     if (next) this.#remember(next);
   }
 
-  /** Every order id, newest first (ids start with their creation time). */
+  get writtenRevision(): number {
+    return this.#writtenRevision;
+  }
+
+  /**
+   * Deletes an idempotency claim, only if it is still the write at `revision` (claims are only
+   * ever created, so this guards against nothing but a confused caller).
+   */
+  async deleteClaim(key: string, revision: number): Promise<void> {
+    await this.#bucket.delete(key, revision);
+  }
+
+  /** Removes the delete marker `key` got at `revision` (each is one message per deleted key). */
+  async purgeMarker(key: string, revision: number): Promise<void> {
+    await this.#bucket.purgeMarker(key, revision);
+  }
+
+  /** Every order id, newest first (ids start with their creation time): a full scan. */
   async listIds(): Promise<string[]> {
     const keys = await this.#bucket.keys(ORDER_KEYS);
     return keys

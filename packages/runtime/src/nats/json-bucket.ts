@@ -1,7 +1,7 @@
 // JSON documents in a JetStream Key/Value bucket, changed only by compare-and-set on the
 // revision, so any number of replicas of a stateless service can share them without locks.
 import { setTimeout as sleep } from 'node:timers/promises';
-import { ErrorCode, NatsError, type KV, type NatsConnection } from 'nats';
+import { ErrorCode, NatsError, type JetStreamManager, type KV, type NatsConnection } from 'nats';
 import type { TrafficGate } from '../traffic/traffic-gate.js';
 import { admitOutbound } from './traffic-path.js';
 
@@ -22,6 +22,8 @@ export interface CasOptions {
   readonly maxAttempts?: number;
   /** Called on every lost race, for metrics. */
   readonly onConflict?: () => void;
+  /** Called with the revision of the write, when one landed (for read-your-writes). */
+  readonly onWritten?: (revision: number) => void;
 }
 
 /** Too many lost races in a row on one key. */
@@ -47,6 +49,7 @@ export interface OpenBucketOptions {
 export class JsonBucket {
   private constructor(
     readonly kv: KV,
+    private readonly jsm: JetStreamManager,
     private readonly name: string,
     private readonly timeoutMs: number,
     private readonly gate: TrafficGate | undefined,
@@ -69,7 +72,8 @@ export class JsonBucket {
       replicas: options.replicas ?? 1,
       timeout,
     });
-    return new JsonBucket(kv, bucket, timeout, options.trafficGate);
+    const jsm = await nc.jetstreamManager({ timeout });
+    return new JsonBucket(kv, jsm, bucket, timeout, options.trafficGate);
   }
 
   async get<T>(key: string): Promise<Versioned<T> | undefined> {
@@ -103,6 +107,30 @@ export class JsonBucket {
     }
   }
 
+  /** Deletes `key` if it is still at `revision` (it leaves a delete marker); 'conflict' if not. */
+  async delete(key: string, revision: number): Promise<'deleted' | 'conflict'> {
+    if (this.gate?.armed) await this.admit(this.gate, 'delete', key, 0);
+    try {
+      await this.kv.delete(key, { previousSeq: revision });
+      return 'deleted';
+    } catch (err) {
+      if (isWrongLastSequence(err)) return 'conflict';
+      throw err;
+    }
+  }
+
+  /**
+   * Removes the delete marker `key` got at `revision`, with anything older of that key, and
+   * never a later write (the key created again since): one stream purge up to the marker.
+   */
+  async purgeMarker(key: string, revision: number): Promise<void> {
+    if (this.gate?.armed) await this.admit(this.gate, 'purge', key, 0);
+    await this.jsm.streams.purge(`KV_${this.name}`, {
+      filter: `$KV.${this.name}.${key}`,
+      seq: revision + 1,
+    });
+  }
+
   /** Every key matching `filter` (a subject filter such as `order.>`). */
   async keys(filter: string): Promise<string[]> {
     if (this.gate?.armed) await this.admit(this.gate, 'keys', filter, 0);
@@ -129,7 +157,10 @@ export class JsonBucket {
       const written = current
         ? await this.update(key, decision.write, current.revision)
         : await this.create(key, decision.write);
-      if (written !== 'exists' && written !== 'conflict') return decision.result;
+      if (written !== 'exists' && written !== 'conflict') {
+        options.onWritten?.(written);
+        return decision.result;
+      }
       options.onConflict?.();
       if (attempt >= maxAttempts) {
         throw new ContentionError(`${key}: still contended after ${attempt} attempts`);

@@ -16,6 +16,8 @@ import { startFulfilment } from '../../src/fulfilment-consumer.js';
 import { JsonBucket } from '@catmesh/runtime';
 import type { OrderDeps } from '../../src/order-deps.js';
 import { ensureOrdersStream } from '../../src/order-events.js';
+import { ClaimExpiry } from '../../src/claim-expiry.js';
+import { OrderIndexFeed } from '../../src/order-index-feed.js';
 import { recoverOrders } from '../../src/order-recovery.js';
 import { createOrderService } from '../../src/order-service.js';
 import { OrderStore } from '../../src/order-store.js';
@@ -43,6 +45,13 @@ export interface OrdersReplicaOptions {
   readonly recoveryAfterMs?: number;
   readonly fulfilTimeoutMs?: number;
   readonly name?: string;
+  /** Claim expiry every this often (undefined: none), with this retention. */
+  readonly claimExpiryEveryMs?: number;
+  readonly idempotencyRetentionMs?: number;
+  /** NATS address for this replica when not `natsUrl` (a cuttable proxy, say). */
+  readonly natsUrlOverride?: string;
+  /** A NATS address for the order index's watch alone: its own connection, cut on its own. */
+  readonly indexNatsUrl?: string;
 }
 
 export async function startOrdersReplica(
@@ -52,7 +61,11 @@ export async function startOrdersReplica(
   const name = options.name ?? 'orders-test';
   const logger = createLogger({ service: 'orders', instance: name, level: 'silent' });
   const registry = createMetricsRegistry();
-  const nats = await connectNats({ servers: natsUrl, name, logger });
+  const nats = await connectNats({
+    servers: options.natsUrlOverride ?? natsUrl,
+    name,
+    logger,
+  });
   const bucket = await JsonBucket.open(nats.connection, 'orders');
   await ensureOrdersStream(nats, 1);
   const inventory = createClient(inventoryV1.InventoryServiceClient, options.inventoryAddress, {
@@ -66,8 +79,19 @@ export async function startOrdersReplica(
   const hunger =
     catFeeder &&
     new CatHunger({ bucket, catFeeder, hungerAfterMs: options.hungerAfterMs ?? 60_000, logger });
+  const indexNats = options.indexNatsUrl
+    ? await connectNats({ servers: options.indexNatsUrl, name: `${name}-index`, logger })
+    : undefined;
+  const indexBucket = indexNats ? await JsonBucket.open(indexNats.connection, 'orders') : bucket;
+  const index = new OrderIndexFeed({
+    kv: indexBucket.kv,
+    connection: (indexNats ?? nats).connection,
+    logger,
+  });
+  await index.start();
   const deps: OrderDeps = {
     store: new OrderStore(bucket),
+    index,
     nats,
     inventory,
     inventoryDeadlineMs: 2_000,
@@ -95,6 +119,19 @@ export async function startOrdersReplica(
       ),
     );
   }
+  if (options.claimExpiryEveryMs !== undefined) {
+    const expiry = new ClaimExpiry(deps, options.idempotencyRetentionMs ?? 0);
+    tasks.push(
+      startPeriodic(
+        'claim expiry',
+        options.claimExpiryEveryMs,
+        async () => {
+          await expiry.run();
+        },
+        logger,
+      ),
+    );
+  }
   const address = `127.0.0.1:${port}`;
   const client = createClient(ordersV1.OrderServiceClient, address, {
     registry: createMetricsRegistry(),
@@ -112,6 +149,8 @@ export async function startOrdersReplica(
       client.close();
       await Promise.all(tasks.map((task) => task.stop()));
       await server.drain(5_000);
+      await index.stop();
+      await indexNats?.drain();
       await nats.drain();
       inventory.close();
       catFeeder?.close();
