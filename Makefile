@@ -13,7 +13,7 @@ help:
 	@echo "make lint    lint, typecheck, buf lint, generated-code drift check"
 	@echo "make proto   regenerate packages/proto from the .proto sources"
 	@echo "make bench   run the benchmarks and print their figures"
-	@echo "make soak    run the Raft simulator over many seeds (SEEDS=20000 START=1001)"
+	@echo "make soak    the Raft simulator over many seeds, then the hostile-input properties long (SEEDS=20000 START=1001 PROPERTY_RUNS=5000)"
 	@echo "make jepsen  Jepsen-style correctness check (DURATION=5m SEED=1 TARGET=cat-feeder READS=linearizable)"
 	@echo "make image   build the one catmesh image with Docker (IMAGE=catmesh:dev)"
 	@echo "make kind-e2e  with Docker: kind cluster, image, helm install, helm test (then make kind-down)"
@@ -66,6 +66,7 @@ bench: setup build
 
 soak: deps
 	node --conditions=@catmesh/source --import tsx packages/raft/scripts/simulate.ts --seeds $${SEEDS:-20000} --start $${START:-1001}
+	CATMESH_PROPERTY_RUNS=$${PROPERTY_RUNS:-5000} npx vitest run hostile-
 
 DURATION ?= 5m
 SEED ?= 1

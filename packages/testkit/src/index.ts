@@ -11,3 +11,4 @@ export type { OtlpReceiver, ReceivedSpan } from './otlp-receiver.js';
 export { CHROMIUM_PATH, chromiumProblem, launchChromium } from './chromium.js';
 export { withEdits } from './json-edits.js';
 export type { JsonEdit } from './json-edits.js';
+export { propertyRuns } from './property-runs.js';
