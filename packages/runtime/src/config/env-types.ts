@@ -27,7 +27,7 @@ export function int(options: IntOptions = {}): EnvType<number> {
       if (!Number.isSafeInteger(value)) return undefined;
       if (min !== undefined && value < min) return undefined;
       if (max !== undefined && value > max) return undefined;
-      return value;
+      return value + 0; // "-0" is 0, not the -0 that prints as 0 but is not Object.is 0
     },
   };
 }
@@ -112,7 +112,7 @@ export function duration(options: DurationOptions = {}): EnvType<number> {
       if (!Number.isSafeInteger(value)) return undefined;
       if (minMs !== undefined && value < minMs) return undefined;
       if (maxMs !== undefined && value > maxMs) return undefined;
-      return value;
+      return value + 0; // "-0s" is 0, as in int()
     },
   };
 }
