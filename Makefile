@@ -64,7 +64,7 @@ bench: setup build
 	node --conditions=@catmesh/source --import tsx test/bench/fault-gate-overhead.ts
 	node --conditions=@catmesh/source --import tsx test/bench/shop-growth.ts
 
-soak: deps
+soak: build
 	node --conditions=@catmesh/source --import tsx packages/raft/scripts/simulate.ts --seeds $${SEEDS:-20000} --start $${START:-1001}
 	CATMESH_PROPERTY_RUNS=$${PROPERTY_RUNS:-5000} npx vitest run hostile-
 
