@@ -12,3 +12,5 @@ export { CHROMIUM_PATH, chromiumProblem, launchChromium } from './chromium.js';
 export { withEdits } from './json-edits.js';
 export type { JsonEdit } from './json-edits.js';
 export { propertyRuns } from './property-runs.js';
+export { callWithBytes, requestBytes, undeliberate } from './hostile-grpc.js';
+export type { GrpcMethod } from './hostile-grpc.js';

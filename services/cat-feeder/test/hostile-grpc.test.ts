@@ -4,37 +4,21 @@
 // values and limits. Each call ends with a deliberate status before its deadline, the process
 // stays up, and a call that did not succeed left the store as it was.
 //
-// Bytes that do not decode as the method's request are refused by grpc-js itself with INTERNAL
-// "Error deserializing request", as gRPC does in every language (grpc-go: codes.Internal); that
-// one INTERNAL is accepted, any other INTERNAL or UNKNOWN means a handler threw.
+// grpc-js's own refusal of bytes that do not decode is deliberate too (see @catmesh/testkit).
 import { credentials, Client, Metadata, status, type ServiceError } from '@grpc/grpc-js';
 import fc from 'fast-check';
 import { catfeederV1, faultsV1 } from '@catmesh/proto';
-import { propertyRuns } from '@catmesh/testkit';
+import {
+  callWithBytes,
+  propertyRuns,
+  requestBytes,
+  undeliberate,
+  type GrpcMethod,
+} from '@catmesh/testkit';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Cluster, unary, type ReplicaProcess } from './support/cluster.js';
 
 const DEADLINE_MS = 5_000;
-const DECODE_REFUSAL = 'Error deserializing request';
-/** What a handler may answer a request it does not like; OK when the bytes happen to be valid. */
-const DELIBERATE = new Set([
-  status.OK,
-  status.INVALID_ARGUMENT,
-  status.NOT_FOUND,
-  status.FAILED_PRECONDITION,
-  status.ALREADY_EXISTS,
-  status.OUT_OF_RANGE,
-  status.ABORTED,
-  status.RESOURCE_EXHAUSTED,
-  status.UNIMPLEMENTED,
-]);
-
-interface MethodDefinition {
-  readonly path: string;
-  readonly requestStream: boolean;
-  readonly responseStream: boolean;
-}
-
 let cluster: Cluster;
 let replica: ReplicaProcess;
 let raw: Client;
@@ -57,55 +41,8 @@ afterAll(async () => {
   await cluster?.shutdown();
 });
 
-const identity = (b: Buffer) => b;
-
-/** One call with `body` as the request bytes; the status it ended with. */
-function callRaw(client: Client, method: MethodDefinition, body: Buffer): Promise<ServiceError> {
-  const deadline = Date.now() + DEADLINE_MS;
-  return new Promise((resolve) => {
-    const done = (error: ServiceError | null) =>
-      resolve(error ?? ({ code: status.OK, details: '' } as ServiceError));
-    if (!method.responseStream) {
-      client.makeUnaryRequest(
-        method.path,
-        identity,
-        identity,
-        body,
-        new Metadata(),
-        { deadline },
-        done,
-      );
-      return;
-    }
-    // A stream that starts (a Watch that happens to be valid) is cancelled once it has shown it
-    // answers; ending in CANCELLED by our hand counts as OK.
-    const stream = client.makeServerStreamRequest(
-      method.path,
-      identity,
-      identity,
-      body,
-      new Metadata(),
-      {
-        deadline,
-      },
-    );
-    const timer = setTimeout(() => stream.cancel(), 300);
-    stream.on('data', () => stream.cancel());
-    stream.on('error', (error: ServiceError) => {
-      clearTimeout(timer);
-      done(error.code === status.CANCELLED ? null : error);
-    });
-    stream.on('end', () => {
-      clearTimeout(timer);
-      done(null);
-    });
-  });
-}
-
-function expectDeliberate(method: MethodDefinition, outcome: ServiceError): void {
-  const what = `${method.path}: ${status[outcome.code]} ${outcome.details}`;
-  if (outcome.code === status.INTERNAL) expect(outcome.details, what).toBe(DECODE_REFUSAL);
-  else expect(DELIBERATE.has(outcome.code), what).toBe(true);
+function expectDeliberate(method: GrpcMethod, outcome: ServiceError): void {
+  expect(undeliberate(outcome), method.path).toBeUndefined();
 }
 
 async function contents(): Promise<string> {
@@ -127,27 +64,14 @@ async function expectHealthy(): Promise<void> {
   expect(leaderId).toBe(replica.id);
 }
 
-const methodsOf = (service: Record<string, MethodDefinition>) => Object.values(service);
-const body = fc
-  .oneof(
-    fc.uint8Array({ maxLength: 64 }),
-    fc.uint8Array({ minLength: 200, maxLength: 4096 }),
-    // Valid tags with wrong wire types and lengths past the end: what a decoder trips on.
-    fc
-      .array(fc.tuple(fc.integer({ min: 1, max: 15 }), fc.integer({ min: 0, max: 7 }), fc.nat(300)))
-      .map((fields) =>
-        fields.flatMap(([field, wire, n]) => [(field << 3) | wire, n & 0x7f, n >> 7]),
-      ),
-  )
-  .map((bytes) => Buffer.from(bytes));
-
+const methodsOf = (service: Record<string, GrpcMethod>) => Object.values(service);
 describe('a cat-feeder replica under hostile requests', () => {
   it('answers random bytes to every CatFeederService method deliberately, writing nothing it refused', async () => {
     const methods = methodsOf(catfeederV1.CatFeederServiceService);
     await fc.assert(
-      fc.asyncProperty(fc.constantFrom(...methods), body, async (method, bytes) => {
+      fc.asyncProperty(fc.constantFrom(...methods), requestBytes, async (method, bytes) => {
         const before = await contents();
-        const outcome = await callRaw(raw, method, bytes);
+        const outcome = await callWithBytes(raw, method, bytes, DEADLINE_MS);
         expectDeliberate(method, outcome);
         if (outcome.code !== status.OK) expect(await contents()).toBe(before);
       }),
@@ -162,9 +86,13 @@ describe('a cat-feeder replica under hostile requests', () => {
       ...methodsOf(catfeederV1.CatFeederAdminServiceService).map((m) => [raw, m] as const),
     ];
     await fc.assert(
-      fc.asyncProperty(fc.constantFrom(...targets), body, async ([client, method], bytes) => {
-        expectDeliberate(method, await callRaw(client, method, bytes));
-      }),
+      fc.asyncProperty(
+        fc.constantFrom(...targets),
+        requestBytes,
+        async ([client, method], bytes) => {
+          expectDeliberate(method, await callWithBytes(client, method, bytes, DEADLINE_MS));
+        },
+      ),
       propertyRuns(80),
     );
     // Whatever random bytes happened to apply is taken back before the store is checked.

@@ -1,11 +1,12 @@
 // Durations in experiment files are strings with a unit (`500ms`, `10s`, `2m`): a bare number
-// would leave the reader guessing whether it means milliseconds or seconds.
+// would leave the reader guessing whether it means milliseconds or seconds. At most 9 digits
+// before the point: 999999999h is still a whole number of milliseconds a double holds exactly.
 
 /** The JSON Schema pattern of a duration; parseDuration accepts exactly these. */
-export const DURATION_PATTERN = '^(0|[0-9]+(\\.[0-9]+)?(ms|s|m|h))$';
+export const DURATION_PATTERN = '^(0|[0-9]{1,9}(\\.[0-9]+)?(ms|s|m|h))$';
 
 const UNIT_MS: Readonly<Record<string, number>> = { ms: 1, s: 1_000, m: 60_000, h: 3_600_000 };
-const DURATION = /^(?:0|(\d+(?:\.\d+)?)(ms|s|m|h))$/;
+const DURATION = /^(?:0|(\d{1,9}(?:\.\d+)?)(ms|s|m|h))$/;
 
 /** Milliseconds of `500ms`, `1.5s`, `2m`, `1h` or `0`; undefined for anything else. */
 export function parseDuration(text: string): number | undefined {

@@ -55,7 +55,9 @@ const KIND_FIELDS: Readonly<Record<FaultKind, { required: string[]; optional: st
 
 /** Parses and validates one experiment; throws ExperimentError listing every problem. */
 export function parseExperiment(text: string, source: string): ChaosExperiment {
-  const documents = parseAllDocuments(text);
+  // JSON's data model, as the CRD's: the core schema whatever `%YAML` says, and no YAML 1.1
+  // tags (!!set, !!binary, !!timestamp...) whose values JSON cannot hold.
+  const documents = parseAllDocuments(text, { schema: 'core', resolveKnownTags: false });
   if (!Array.isArray(documents) || documents.length !== 1) {
     const count = Array.isArray(documents) ? documents.length : 0;
     throw new ExperimentError(source, [
@@ -69,7 +71,16 @@ export function parseExperiment(text: string, source: string): ChaosExperiment {
       document.errors.map((error) => ({ path: '', message: `not YAML: ${error.message}` })),
     );
   }
-  return validateExperiment(document.toJS() as unknown, source);
+  let value: unknown;
+  try {
+    value = document.toJS();
+  } catch (error) {
+    // An alias to no anchor, or aliases that would expand without end, show only here.
+    throw new ExperimentError(source, [
+      { path: '', message: `not YAML: ${error instanceof Error ? error.message : String(error)}` },
+    ]);
+  }
+  return validateExperiment(value, source);
 }
 
 /** Validates an experiment already parsed (a Kubernetes object, a test's literal). */

@@ -1,5 +1,6 @@
 // The kinds of value an environment variable can hold. Each one knows what it accepts and
 // how to say so in one line, so a bad value can be reported as "expected <what>".
+import { isIPv6 } from 'node:net';
 
 /** How to read the text of one environment variable. */
 export interface EnvType<T> {
@@ -56,12 +57,18 @@ export function string(options: StringOptions = {}): EnvType<string> {
   };
 }
 
-/** A host name or IP address (no scheme, no port). */
+const HOST_NAME = /^[A-Za-z0-9_-]+(?:\.[A-Za-z0-9_-]+)*\.?$/;
+
+/** A host name or IP address (no scheme, no port); an IPv6 address may be in brackets. */
 export function host(): EnvType<string> {
-  return string({
-    pattern: /^(?:[A-Za-z0-9_.-]+|\[?[0-9A-Fa-f:.]+\]?)$/,
-    description: 'a host name or IP address',
-  });
+  return {
+    expected: 'a host name or IP address',
+    parse(raw) {
+      const bracketed = /^\[(.*)\]$/.exec(raw)?.[1];
+      if (bracketed !== undefined) return isIPv6(bracketed) ? raw : undefined;
+      return HOST_NAME.test(raw) || isIPv6(raw) ? raw : undefined;
+    },
+  };
 }
 
 /** One of a fixed set of words, spelled exactly. */
