@@ -2,7 +2,7 @@
 SHELL := /bin/bash
 .DEFAULT_GOAL := help
 
-.PHONY: help setup deps k8s-tools build proto lint test test-only bench soak jepsen demo \
+.PHONY: help setup deps k8s-tools build crd proto lint test test-only bench soak jepsen demo \
   image kind-up kind-load deploy kind-down kind-e2e
 
 help:
@@ -12,6 +12,7 @@ help:
 	@echo "make build   compile every package and service"
 	@echo "make lint    lint, typecheck, buf lint, generated-code drift check"
 	@echo "make proto   regenerate packages/proto from the .proto sources"
+	@echo "make crd     regenerate the chart's ChaosExperiment CRD from the experiment schema"
 	@echo "make bench   run the benchmarks and print their figures"
 	@echo "make soak    the Raft simulator over many seeds, then the hostile-input properties long (SEEDS=20000 START=1001 PROPERTY_RUNS=5000)"
 	@echo "make jepsen  Jepsen-style correctness check (DURATION=5m SEED=1 TARGET=cat-feeder READS=linearizable)"
@@ -36,6 +37,10 @@ k8s-tools: deps
 build: deps
 	npx tsc -b tsconfig.build.json
 
+# The ChaosExperiment CRD in the chart, from the experiment schema (make lint checks it is current).
+crd: deps
+	node --conditions=@catmesh/source --import tsx packages/chaos/scripts/write-crd.ts
+
 proto: deps
 	cd packages/proto && npx buf lint && npx buf generate && npx buf build -o descriptors/catmesh.binpb
 
@@ -45,6 +50,7 @@ lint: deps
 	npx tsc -p tsconfig.json --noEmit
 	cd packages/proto && npx buf lint
 	./packages/proto/scripts/check-generated.sh
+	node --conditions=@catmesh/source --import tsx packages/chaos/scripts/write-crd.ts --check
 
 demo: setup build
 	node packages/cli/dist/bin/catmesh.js up $(ARGS)

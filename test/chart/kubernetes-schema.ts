@@ -24,6 +24,10 @@ const SCHEMAS_DIR = `${dirname(require.resolve('kubernetes-models'))}/_schemas`;
 
 /** `apps/v1` + `StatefulSet` → the schema's definition name, IoK8sApiAppsV1StatefulSet. */
 function definitionName(apiVersion: string, kind: string): string {
+  // CRDs are served by the apiextensions-apiserver, whose types live in their own Go module.
+  if (apiVersion === 'apiextensions.k8s.io/v1') {
+    return `IoK8sApiextensionsApiserverPkgApisApiextensionsV1${kind}`;
+  }
   const [group, version] = apiVersion.includes('/') ? apiVersion.split('/') : ['core', apiVersion];
   const groupPart = (group ?? '')
     .replace(/\.k8s\.io$/, '')

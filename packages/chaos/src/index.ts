@@ -1,5 +1,5 @@
 // @catmesh/chaos: chaos experiments as data. The ChaosExperiment format and its JSON Schema (one
-// source for local files and, later, the CRD), the planner that resolves targets against a live
+// source for local files and the CRD), the planner that resolves targets against a live
 // mesh, the run loop with its own workload, and the report (JSON, terminal, HTML).
 
 // The experiment format.
@@ -27,6 +27,21 @@ export {
   MECHANISMS,
 } from './experiment/experiment-types.js';
 export { experimentSchema } from './experiment/experiment-schema.js';
+export {
+  EXPERIMENT_GROUP,
+  EXPERIMENT_PLURAL,
+  experimentCrd,
+  experimentCrdYaml,
+  experimentOpenApiSchema,
+} from './experiment/experiment-crd.js';
+export type {
+  ExperimentCondition,
+  ExperimentPhase,
+  ExperimentStatus,
+  TargetRecord,
+  TargetState,
+} from './experiment/experiment-status.js';
+export { EXPERIMENT_PHASES, TARGET_STATES } from './experiment/experiment-status.js';
 export type { ExperimentIssue } from './experiment/parse-experiment.js';
 export {
   ExperimentError,

@@ -1,5 +1,5 @@
 // The JSON Schema of a ChaosExperiment: the one source of the format. Local runs validate files
-// against it before anything is touched; the CRD's openAPIV3Schema is to be generated from it, so
+// against it before anything is touched; the CRD's openAPIV3Schema is generated from it (experiment-crd.ts), so
 // it keeps to what a structural Kubernetes schema allows (a type on every node, no $ref, no
 // if/then). Rules that span fields (a latency fault needs a delay, kill needs the process
 // mechanism) are checked in parse-experiment.ts, with the same kind of field paths.

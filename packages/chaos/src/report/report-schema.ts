@@ -2,7 +2,12 @@
 // so that a report this code writes is checked before it is written.
 import { Ajv } from 'ajv';
 import { MECHANISMS } from '../experiment/experiment-types.js';
-import { REPORT_API_VERSION, REPORT_KIND, type ChaosReport } from './report-types.js';
+import {
+  HYPOTHESIS_VERDICTS,
+  REPORT_API_VERSION,
+  REPORT_KIND,
+  type ChaosReport,
+} from './report-types.js';
 
 const ms = { type: 'number', minimum: 0 } as const;
 const msOrNull = { type: ['number', 'null'], minimum: 0 } as const;
@@ -272,7 +277,7 @@ export const reportSchema = {
       additionalProperties: false,
       required: ['verdict', 'probes'],
       properties: {
-        verdict: { type: 'string', enum: ['held', 'recovered', 'violated', 'inconclusive'] },
+        verdict: { type: 'string', enum: [...HYPOTHESIS_VERDICTS] },
         probes: {
           type: 'array',
           items: {

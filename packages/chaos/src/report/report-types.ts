@@ -161,7 +161,8 @@ export interface ProbeResult {
  * held: the steady state held throughout; recovered: it broke during the fault and came back;
  * violated: it had not come back by the end; inconclusive: it did not hold before the first fault.
  */
-export type HypothesisVerdict = 'held' | 'recovered' | 'violated' | 'inconclusive';
+export const HYPOTHESIS_VERDICTS = ['held', 'recovered', 'violated', 'inconclusive'] as const;
+export type HypothesisVerdict = (typeof HYPOTHESIS_VERDICTS)[number];
 
 export interface ChaosReport {
   readonly apiVersion: typeof REPORT_API_VERSION;
