@@ -16,8 +16,10 @@ declare -A needs=(
   [nft]=nftables
   # headless browser tests of the reports and the dashboard (driven by playwright-core)
   [chromium]=chromium
+  # the fake Kubernetes API server's self-signed serving certificate
+  [openssl]=openssl
 )
-brew=(nats-server prometheus)
+brew=(nats-server prometheus openssl)
 
 for group in "$@"; do
   case "$group" in

@@ -89,3 +89,6 @@ export type {
 export { assertValidReport, reportSchema } from './report/report-schema.js';
 export { renderReportHtml } from './report/render-report-html.js';
 export { renderSummary } from './report/render-summary.js';
+
+// For runners of experiments elsewhere (the controller): a sleep that a stop cuts short.
+export { abortableSleep } from './async/abortable-sleep.js';

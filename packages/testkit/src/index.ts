@@ -17,7 +17,21 @@ export type { GrpcMethod } from './hostile-grpc.js';
 export { startFakeApiServer } from './kube-api/fake-api-server.js';
 export type { FakeApiServer, FakeApiServerOptions } from './kube-api/fake-api-server.js';
 export { ObjectStore } from './kube-api/object-store.js';
-export type { KubeObject, ObjectInput, ObjectMeta } from './kube-api/object-store.js';
-export type { CustomResourceDefinition, ResourceType } from './kube-api/resource-types.js';
+export type {
+  Admission,
+  FieldValidation,
+  KubeObject,
+  ObjectInput,
+  ObjectMeta,
+  OwnerReference,
+  WatchEvent,
+  WriteContext,
+} from './kube-api/object-store.js';
+export { BUILT_IN_TYPES } from './kube-api/resource-types.js';
+export type {
+  CustomResourceDefinition,
+  PrinterColumn,
+  ResourceType,
+} from './kube-api/resource-types.js';
 export { ApiError } from './kube-api/status.js';
-export type { StatusReason } from './kube-api/status.js';
+export type { StatusCause, StatusDetails, StatusReason } from './kube-api/status.js';

@@ -1,8 +1,18 @@
-import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import { createServer } from 'node:https';
 import type { AddressInfo } from 'node:net';
+import { discoveryDocument } from './discovery.js';
 import { routeOf, type Route } from './http-routes.js';
 import { writeKubeconfig } from './kubeconfig.js';
-import { ObjectStore, type KubeObject, type ObjectInput } from './object-store.js';
+import { openApiDocument } from './openapi.js';
+import {
+  ObjectStore,
+  type Admission,
+  type FieldValidation,
+  type KubeObject,
+  type ObjectInput,
+  type WriteContext,
+} from './object-store.js';
 import {
   apiVersionOf,
   BUILT_IN_TYPES,
@@ -10,130 +20,311 @@ import {
   type CustomResourceDefinition,
   type ResourceType,
 } from './resource-types.js';
+import { selectorOf } from './selectors.js';
 import { ApiError } from './status.js';
+import { tableOf, wantsTable } from './tables.js';
+import { servingCertificate } from './tls.js';
 
 export interface FakeApiServerOptions {
   /** Custom resources to serve besides the built-in kinds. */
   readonly crds?: readonly CustomResourceDefinition[];
+  /** Checks and prunes each client write; the default admits everything as sent. */
+  readonly admission?: Admission;
+  /** How often a watch that asked for bookmarks gets one; kube-apiserver sends about one a minute. */
+  readonly bookmarkIntervalMs?: number;
 }
 
 export interface FakeApiServer {
-  /** http://127.0.0.1:PORT */
+  /** https://127.0.0.1:PORT */
   readonly url: string;
+  /** The PEM certificate the server presents, which is its own CA. */
+  readonly ca: string;
   readonly store: ObjectStore;
   writeKubeconfig(path: string, token: string): Promise<void>;
+  /** Ends every open watch, as an API server restart or a load balancer would. */
+  dropWatches(): void;
+  /**
+   * Drops every watch and answers every request with 503 until `resume` is called: the API
+   * server down, while the test changes `store` behind the clients' backs.
+   */
+  interrupt(): { resume(): void };
   close(): Promise<void>;
 }
 
-/** A plain-HTTP stand-in for kube-apiserver on a free loopback port. */
+interface Reply {
+  readonly code: number;
+  readonly body: unknown;
+  readonly warnings?: readonly string[];
+}
+
+/** An HTTPS stand-in for kube-apiserver on a free loopback port. */
 export async function startFakeApiServer(
   options: FakeApiServerOptions = {},
 ): Promise<FakeApiServer> {
   const types = [...BUILT_IN_TYPES, ...(options.crds ?? []).flatMap(typesOfCrd)];
-  const store = new ObjectStore();
-  const server = createServer((request, response) => {
-    handle(request, types, store).then(
-      (reply) => send(response, reply.code, reply.body),
-      (error: unknown) => {
-        const failure =
-          error instanceof ApiError ? error : new ApiError('BadRequest', String(error));
-        send(response, failure.code, failure.toStatus());
-      },
-    );
+  const store = new ObjectStore(options.admission);
+  const watches = new Set<ServerResponse>();
+  const bookmarkIntervalMs = options.bookmarkIntervalMs ?? 60_000;
+  const certificate = await servingCertificate();
+  let interrupted = false;
+  const server = createServer(certificate, (request, response) => {
+    const fail = (error: unknown): void => {
+      const failure = error instanceof ApiError ? error : new ApiError('BadRequest', String(error));
+      send(response, { code: failure.code, body: failure.toStatus() });
+    };
+    try {
+      if (interrupted)
+        throw new ApiError('ServiceUnavailable', 'the fake API server is interrupted');
+      const url = new URL(request.url ?? '/', 'http://fake');
+      const route = routeOf(url.pathname, types);
+      if (route?.target === 'collection' && isWatch(request, url)) {
+        watch(response, route, url.searchParams, store, bookmarkIntervalMs, watches);
+        return;
+      }
+      handle(request, url, route, types, store).then((reply) => send(response, reply), fail);
+    } catch (error) {
+      fail(error);
+    }
   });
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+  const url = `https://127.0.0.1:${(server.address() as AddressInfo).port}`;
+  const dropWatches = (): void => {
+    for (const response of watches) response.end();
+  };
   return {
     url,
+    ca: certificate.cert,
     store,
-    writeKubeconfig: (path, token) => writeKubeconfig(path, url, token),
+    writeKubeconfig: (path, token) => writeKubeconfig(path, url, certificate.cert, token),
+    dropWatches,
+    interrupt: () => {
+      interrupted = true;
+      dropWatches();
+      return { resume: () => (interrupted = false) };
+    },
     close: () =>
       new Promise((resolve, reject) => {
+        dropWatches();
         server.closeAllConnections();
         server.close((error) => (error ? reject(error) : resolve()));
       }),
   };
 }
 
-interface Reply {
-  readonly code: number;
-  readonly body: unknown;
+function isWatch(request: IncomingMessage, url: URL): boolean {
+  const watch = url.searchParams.get('watch');
+  return request.method === 'GET' && (watch === 'true' || watch === '1');
 }
 
 async function handle(
   request: IncomingMessage,
+  url: URL,
+  route: Route | undefined,
   types: readonly ResourceType[],
   store: ObjectStore,
 ): Promise<Reply> {
-  const { pathname } = new URL(request.url ?? '/', 'http://fake');
-  const route = routeOf(pathname, types);
-  if (route === undefined)
-    throw new ApiError('NotFound', `the server could not find the requested resource`);
   const method = request.method ?? 'GET';
+  if (route === undefined) {
+    const document =
+      method === 'GET'
+        ? (discoveryDocument(url.pathname, types) ?? openApiDocument(url.pathname, types))
+        : undefined;
+    if (document !== undefined) return { code: 200, body: document };
+    throw new ApiError('NotFound', 'the server could not find the requested resource');
+  }
+  const query = url.searchParams;
+  const context: WriteContext = { fieldValidation: fieldValidationOf(query), warnings: [] };
+  const reply = (code: number, body: unknown): Reply => ({
+    code,
+    body,
+    warnings: context.warnings,
+  });
   if (route.target === 'collection') {
-    if (method === 'GET')
-      return {
-        code: 200,
-        body: listOf(route.type, store.list(route.type, route.namespace), store),
-      };
+    if (method === 'GET') {
+      const selector = selectorOf(query.get('labelSelector'), query.get('fieldSelector'));
+      const items = store.list(route.type, route.namespace, selector);
+      return reply(200, asRequested(request, route.type, items, store.resourceVersion));
+    }
     if (method === 'POST') {
-      return {
-        code: 201,
-        body: store.create(route.type, route.namespace, await jsonBody(request)),
-      };
+      if (route.namespace === undefined) {
+        throw new ApiError('MethodNotAllowed', `POST needs a namespace: ${url.pathname}`);
+      }
+      const input = await objectBody(request);
+      return reply(201, store.create(route.type, route.namespace, input, context));
     }
   } else {
-    const { type, namespace, name } = route;
-    if (method === 'GET') return { code: 200, body: store.get(type, namespace, name) };
-    if (method === 'PUT')
-      return { code: 200, body: replace(route, store, await jsonBody(request)) };
-    if (method === 'DELETE' && route.subresource === undefined) {
-      return { code: 200, body: store.delete(type, namespace, name) };
+    const { type, namespace, name, subresource } = route;
+    if (method === 'GET') {
+      return reply(200, asRequested(request, type, [store.get(type, namespace, name)]));
+    }
+    if (method === 'PUT') {
+      const input = await objectBody(request);
+      checkName(input, name);
+      return reply(
+        200,
+        subresource === 'status'
+          ? store.replaceStatus(type, namespace, name, input, context)
+          : store.replace(type, namespace, name, input, context),
+      );
+    }
+    if (method === 'PATCH') {
+      const patch = await jsonBody(request);
+      const contentType = request.headers['content-type'] ?? '';
+      return reply(
+        200,
+        store.patch(type, namespace, name, subresource, contentType, patch, context),
+      );
+    }
+    if (method === 'DELETE' && subresource === undefined) {
+      return reply(200, store.delete(type, namespace, name));
     }
   }
-  throw new ApiError('MethodNotAllowed', `${method} is not supported on ${pathname}`);
+  throw new ApiError('MethodNotAllowed', `${method} is not supported on ${url.pathname}`);
 }
 
-function replace(
-  route: Extract<Route, { target: 'object' }>,
-  store: ObjectStore,
-  input: ObjectInput,
-): KubeObject {
-  const { type, namespace, name } = route;
-  return route.subresource === 'status'
-    ? store.replaceStatus(type, namespace, name, input)
-    : store.replace(type, namespace, name, input);
-}
-
-function listOf(type: ResourceType, items: KubeObject[], store: ObjectStore): unknown {
+/**
+ * GET of one object answers it alone; a list answers a List, or a Table when kubectl asks for one.
+ * `resourceVersion` undefined marks the single-object form.
+ */
+function asRequested(
+  request: IncomingMessage,
+  type: ResourceType,
+  items: KubeObject[],
+  resourceVersion?: string,
+): unknown {
+  const table = wantsTable(request.headers.accept);
+  if (resourceVersion === undefined) {
+    const [object] = items;
+    return table ? tableOf(type, items, object?.metadata.resourceVersion ?? '') : object;
+  }
+  if (table) return tableOf(type, items, resourceVersion);
   return {
     apiVersion: apiVersionOf(type),
     kind: `${type.kind}List`,
-    metadata: { resourceVersion: store.resourceVersion },
+    metadata: { resourceVersion },
     items,
   };
 }
 
-/** 400 BadRequest for a body that is not a JSON object, as kube-apiserver answers. */
-async function jsonBody(request: IncomingMessage): Promise<ObjectInput> {
+// API Concepts: "Field validation" — Strict refuses unknown fields, Warn (the default) and Ignore
+// drop them. https://kubernetes.io/docs/reference/using-api/api-concepts/#field-validation
+function fieldValidationOf(query: URLSearchParams): FieldValidation {
+  const value = query.get('fieldValidation') ?? 'Warn';
+  if (value === 'Strict' || value === 'Warn' || value === 'Ignore') return value;
+  throw new ApiError(
+    'BadRequest',
+    `fieldValidation parameter unsupported: ${value}: must be one of Ignore, Warn, or Strict`,
+  );
+}
+
+/** A PUT's body names the object of its URL, or the request is refused. */
+function checkName(input: ObjectInput, name: string): void {
+  const sent = input.metadata?.name;
+  if (sent !== undefined && sent !== name) {
+    throw new ApiError(
+      'BadRequest',
+      `the name of the object (${JSON.stringify(sent)}) does not match the name on the URL (${name})`,
+    );
+  }
+}
+
+/**
+ * A watch: events as newline-delimited JSON until the client goes, the timeout passes, or the
+ * server drops it. A compacted start answers 200 with one ERROR event, as kube-apiserver does.
+ */
+function watch(
+  response: ServerResponse,
+  route: Extract<Route, { target: 'collection' }>,
+  query: URLSearchParams,
+  store: ObjectStore,
+  bookmarkIntervalMs: number,
+  watches: Set<ServerResponse>,
+): void {
+  const selector = selectorOf(query.get('labelSelector'), query.get('fieldSelector'));
+  const timeoutSeconds = Number(query.get('timeoutSeconds') ?? '1800');
+  if (!Number.isSafeInteger(timeoutSeconds) || timeoutSeconds < 0) {
+    throw new ApiError('BadRequest', `invalid timeoutSeconds "${query.get('timeoutSeconds')}"`);
+  }
+  const pending: string[] = [];
+  let started = false;
+  const write = (event: unknown): void => {
+    const line = `${JSON.stringify(event)}\n`;
+    // An ended watch may still see a change or a bookmark before its 'close' unsubscribes it.
+    if (response.writableEnded) return;
+    if (started) response.write(line);
+    else pending.push(line);
+  };
+  let stop = (): void => undefined;
+  try {
+    stop = store.watch({
+      type: route.type,
+      namespace: route.namespace,
+      resourceVersion: query.get('resourceVersion') ?? undefined,
+      selector,
+      onEvent: write,
+    });
+  } catch (error) {
+    if (!(error instanceof ApiError) || error.reason !== 'Expired') throw error;
+    response.writeHead(200, { 'content-type': 'application/json' });
+    response.end(`${JSON.stringify({ type: 'ERROR', object: error.toStatus() })}\n`);
+    return;
+  }
+  response.writeHead(200, { 'content-type': 'application/json' });
+  // A client waits for the headers before it counts the watch as open.
+  response.flushHeaders();
+  started = true;
+  for (const line of pending) response.write(line);
+  watches.add(response);
+  const bookmarks =
+    query.get('allowWatchBookmarks') === 'true'
+      ? setInterval(() => {
+          write({
+            type: 'BOOKMARK',
+            object: {
+              apiVersion: apiVersionOf(route.type),
+              kind: route.type.kind,
+              metadata: { resourceVersion: store.resourceVersion },
+            },
+          });
+        }, bookmarkIntervalMs)
+      : undefined;
+  const timeout = setTimeout(() => response.end(), timeoutSeconds * 1000);
+  response.on('close', () => {
+    stop();
+    clearInterval(bookmarks);
+    clearTimeout(timeout);
+    watches.delete(response);
+  });
+}
+
+async function jsonBody(request: IncomingMessage): Promise<unknown> {
   const chunks: Buffer[] = [];
   for await (const chunk of request) chunks.push(chunk as Buffer);
-  let parsed: unknown;
   try {
-    parsed = JSON.parse(Buffer.concat(chunks).toString('utf8'));
+    return JSON.parse(Buffer.concat(chunks).toString('utf8'));
   } catch (error) {
     throw new ApiError(
       'BadRequest',
       `the body of the request was in an unknown format: ${String(error)}`,
     );
   }
+}
+
+/** 400 BadRequest for a body that is not a JSON object, as kube-apiserver answers. */
+async function objectBody(request: IncomingMessage): Promise<ObjectInput> {
+  const parsed = await jsonBody(request);
   if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed)) {
     throw new ApiError('BadRequest', 'the body of the request must be a JSON object');
   }
   return parsed as ObjectInput;
 }
 
-function send(response: ServerResponse, code: number, body: unknown): void {
-  response.writeHead(code, { 'content-type': 'application/json' });
-  response.end(JSON.stringify(body));
+function send(response: ServerResponse, reply: Reply): void {
+  const headers: Record<string, string | string[]> = { 'content-type': 'application/json' };
+  // Warnings travel as RFC 7234 Warning headers with code 299, which kubectl prints.
+  if (reply.warnings !== undefined && reply.warnings.length > 0) {
+    headers['warning'] = reply.warnings.map((w) => `299 - ${JSON.stringify(w)}`);
+  }
+  response.writeHead(reply.code, headers);
+  response.end(JSON.stringify(reply.body));
 }

@@ -7,57 +7,82 @@ export interface ResourceType {
   readonly kind: string;
   /** With a status subresource, writes to the main resource keep the stored status. */
   readonly statusSubresource: boolean;
+  readonly singular?: string;
+  readonly shortNames?: readonly string[];
+  readonly categories?: readonly string[];
+  /** The CRD's columns for `kubectl get`, after NAME; built-ins get NAME and AGE only. */
+  readonly printerColumns?: readonly PrinterColumn[];
+  /** A CRD version's openAPIV3Schema, published under /openapi/v3. */
+  readonly schema?: object;
+}
+
+export interface PrinterColumn {
+  readonly name: string;
+  readonly type: string;
+  readonly jsonPath: string;
+  readonly description?: string;
+  readonly priority?: number;
+  readonly format?: string;
+}
+
+function builtIn(group: string, plural: string, kind: string, status = false): ResourceType {
+  return { group, version: 'v1', plural, kind, statusSubresource: status };
 }
 
 export const BUILT_IN_TYPES: readonly ResourceType[] = [
-  { group: '', version: 'v1', plural: 'pods', kind: 'Pod', statusSubresource: true },
-  { group: '', version: 'v1', plural: 'configmaps', kind: 'ConfigMap', statusSubresource: false },
-  { group: '', version: 'v1', plural: 'events', kind: 'Event', statusSubresource: false },
-  {
-    group: 'events.k8s.io',
-    version: 'v1',
-    plural: 'events',
-    kind: 'Event',
-    statusSubresource: false,
-  },
-  {
-    group: 'networking.k8s.io',
-    version: 'v1',
-    plural: 'networkpolicies',
-    kind: 'NetworkPolicy',
-    statusSubresource: false,
-  },
-  {
-    group: 'coordination.k8s.io',
-    version: 'v1',
-    plural: 'leases',
-    kind: 'Lease',
-    statusSubresource: false,
-  },
+  builtIn('', 'pods', 'Pod', true),
+  builtIn('', 'configmaps', 'ConfigMap'),
+  builtIn('', 'events', 'Event'),
+  builtIn('', 'serviceaccounts', 'ServiceAccount'),
+  builtIn('events.k8s.io', 'events', 'Event'),
+  builtIn('networking.k8s.io', 'networkpolicies', 'NetworkPolicy'),
+  builtIn('coordination.k8s.io', 'leases', 'Lease'),
+  builtIn('apps', 'deployments', 'Deployment', true),
+  builtIn('apps', 'statefulsets', 'StatefulSet', true),
+  builtIn('rbac.authorization.k8s.io', 'roles', 'Role'),
+  builtIn('rbac.authorization.k8s.io', 'rolebindings', 'RoleBinding'),
 ];
 
 /** The parts of an apiextensions.k8s.io/v1 CustomResourceDefinition this server reads. */
 export interface CustomResourceDefinition {
   readonly spec: {
     readonly group: string;
-    readonly names: { readonly plural: string; readonly kind: string };
+    readonly names: {
+      readonly plural: string;
+      readonly kind: string;
+      readonly singular?: string;
+      readonly shortNames?: readonly string[];
+      readonly categories?: readonly string[];
+    };
     readonly versions: readonly {
       readonly name: string;
       readonly served: boolean;
       readonly subresources?: { readonly status?: object };
+      readonly additionalPrinterColumns?: readonly PrinterColumn[];
+      readonly schema?: { readonly openAPIV3Schema?: object };
     }[];
   };
 }
 
 export function typesOfCrd(crd: CustomResourceDefinition): ResourceType[] {
+  const { group, names } = crd.spec;
   return crd.spec.versions
     .filter((version) => version.served)
     .map((version) => ({
-      group: crd.spec.group,
+      group,
       version: version.name,
-      plural: crd.spec.names.plural,
-      kind: crd.spec.names.kind,
+      plural: names.plural,
+      kind: names.kind,
       statusSubresource: version.subresources?.status !== undefined,
+      ...(names.singular === undefined ? {} : { singular: names.singular }),
+      ...(names.shortNames === undefined ? {} : { shortNames: names.shortNames }),
+      ...(names.categories === undefined ? {} : { categories: names.categories }),
+      ...(version.additionalPrinterColumns === undefined
+        ? {}
+        : { printerColumns: version.additionalPrinterColumns }),
+      ...(version.schema?.openAPIV3Schema === undefined
+        ? {}
+        : { schema: version.schema.openAPIV3Schema }),
     }));
 }
 

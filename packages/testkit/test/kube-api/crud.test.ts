@@ -1,6 +1,5 @@
-// Contract tests for the fake API server, spoken to over HTTP as client libraries do and by the
-// real kubectl. @kubernetes/client-node 2.0.1 cannot be imported on Node 20 here: its undici 8
-// calls zlib.createZstdDecompress, which Node 20 lacks, so these tests use fetch instead.
+// Contract tests for the fake API server's CRUD, spoken to as raw HTTPS (so each response is seen
+// as it is on the wire) and by the real kubectl.
 import { execFile } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
@@ -10,6 +9,7 @@ import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { requires, startFakeApiServer, type FakeApiServer } from '../../src/index.js';
+import { rawCall } from './raw-https.js';
 
 const KUBECTL = fileURLToPath(new URL('../../../../.tools/bin/kubectl', import.meta.url));
 const EXPERIMENTS = {
@@ -55,12 +55,13 @@ interface Answer {
 }
 
 async function call(method: string, path: string, body?: unknown): Promise<Answer> {
-  const response = await fetch(`${server.url}${path}`, {
+  const answer = await rawCall(
+    server,
     method,
-    headers: { 'content-type': 'application/json' },
-    ...(body === undefined ? {} : { body: JSON.stringify(body) }),
-  });
-  return { code: response.status, body: (await response.json()) as Body };
+    path,
+    body === undefined ? undefined : JSON.stringify(body),
+  );
+  return { code: answer.code, body: JSON.parse(answer.text) as Body };
 }
 
 describe('fake kube-apiserver CRUD', () => {
@@ -172,12 +173,9 @@ describe('fake kube-apiserver CRUD', () => {
   // API Concepts: a request body that cannot be decoded is a 400 BadRequest Status
   // https://kubernetes.io/docs/reference/using-api/api-concepts/
   it('answers a body that is not JSON with 400 BadRequest', async () => {
-    const response = await fetch(`${server.url}${CONFIGMAPS}`, {
-      method: 'POST',
-      body: '{not json',
-    });
-    expect(response.status).toBe(400);
-    expect(await response.json()).toMatchObject({
+    const response = await rawCall(server, 'POST', CONFIGMAPS, '{not json');
+    expect(response.code).toBe(400);
+    expect(JSON.parse(response.text)).toMatchObject({
       kind: 'Status',
       reason: 'BadRequest',
       code: 400,
