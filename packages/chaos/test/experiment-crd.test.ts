@@ -1,13 +1,22 @@
 // The ChaosExperiment CRD: generated from the experiment schema, structural as the API server
 // requires, and taking every experiment of the library as it is while refusing what the local
 // parser refuses. The chart's copy is checked for drift in `make lint`; the rendered CRD is
-// checked against the Kubernetes schema in test/chart/chart-render.test.ts.
+// checked against the Kubernetes schema in test/chart/chart-render.test.ts. testkit's
+// CustomResourceValidator then takes the CRD as kube-apiserver would: the library is admitted as
+// it is, and a broken experiment is refused with a 422 naming the field.
 import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
+import {
+  ApiError,
+  CustomResourceValidator,
+  openApiToJsonSchema,
+  type CustomResourceDefinition,
+} from '@catmesh/testkit';
 import { Ajv } from 'ajv';
 import { describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
 import {
+  EXPERIMENT_API_VERSION,
   experimentCrd,
   experimentCrdYaml,
   experimentOpenApiSchema,
@@ -68,33 +77,8 @@ function structuralProblems(node: Node, path: string, underMetadata = false): st
   return problems;
 }
 
-/** OpenAPI v3.0 → the JSON Schema ajv reads: a boolean exclusive bound qualifies the bound. */
-function asJsonSchema(node: Node): Node {
-  const out: Node = {};
-  for (const [keyword, value] of Object.entries(node)) {
-    if (keyword.startsWith('x-kubernetes-')) continue;
-    if (keyword === 'exclusiveMinimum' || keyword === 'exclusiveMaximum') continue;
-    if (keyword === 'properties') {
-      out[keyword] = Object.fromEntries(
-        Object.entries(value as Record<string, Node>).map(([k, v]) => [k, asJsonSchema(v)]),
-      );
-    } else if (keyword === 'items' || (keyword === 'additionalProperties' && value !== false)) {
-      out[keyword] = asJsonSchema(value as Node);
-    } else out[keyword] = value;
-  }
-  if (node['exclusiveMinimum'] === true) {
-    out['exclusiveMinimum'] = node['minimum'];
-    delete out['minimum'];
-  }
-  if (node['exclusiveMaximum'] === true) {
-    out['exclusiveMaximum'] = node['maximum'];
-    delete out['maximum'];
-  }
-  return out;
-}
-
 const validate = new Ajv({ allErrors: true, validateFormats: false }).compile(
-  asJsonSchema(experimentOpenApiSchema()),
+  openApiToJsonSchema(experimentOpenApiSchema()),
 );
 
 /** The errors of `object` under the CRD's schema, as instance paths and messages. */
@@ -147,21 +131,6 @@ describe('the ChaosExperiment CRD', () => {
     },
   );
 
-  it('refuses what the local parser refuses, at the same field', () => {
-    const experiment = library[0]!.experiment;
-    const broken: Record<string, ChaosExperiment> = {
-      '/spec/steps/0/duration': withStep(experiment, { duration: '5' }),
-      '/spec/steps/0/mechanism': withStep(experiment, { mechanism: 'telepathy' }),
-      '/spec/steps/0/fault/probability': withStep(experiment, {
-        fault: { kind: 'loss', probability: 0 },
-      }),
-    };
-    for (const [path, object] of Object.entries(broken)) {
-      expect(crdErrors(object).join('\n')).toContain(path);
-      expect(() => validateExperiment(object, 'test')).toThrow(ExperimentError);
-    }
-  });
-
   it('prints phase, targets, fault, verdict and age in kubectl get', () => {
     const [version] = (experimentCrd()['spec'] as { versions: Node[] }).versions;
     const columns = (version!['additionalPrinterColumns'] as { name: string; jsonPath: string }[])
@@ -169,6 +138,92 @@ describe('the ChaosExperiment CRD', () => {
       .join(' ');
     expect(columns).toBe('Phase Targets Fault Verdict Age');
     expect(version!['subresources']).toEqual({ status: {} });
+  });
+});
+
+describe('the ChaosExperiment CRD in an API server (testkit CustomResourceValidator)', () => {
+  const validator = new CustomResourceValidator(
+    experimentCrd() as unknown as CustomResourceDefinition,
+  );
+  const [, version = ''] = EXPERIMENT_API_VERSION.split('/');
+  const experiment = library[0]!.experiment;
+
+  /** The ApiError kube-apiserver would answer a `kubectl apply` (Strict) of `object` with. */
+  function refusal(object: unknown): ApiError {
+    try {
+      validator.admit(version, object, 'Strict');
+    } catch (error) {
+      if (error instanceof ApiError) return error;
+      throw error;
+    }
+    throw new Error('the experiment was admitted');
+  }
+
+  it.each(library.map((entry) => [entry.file.split('/').pop()!, entry.experiment] as const))(
+    'admits %s as it is, nothing pruned',
+    (_file, object) => {
+      expect(validator.admit(version, object, 'Strict')).toEqual({ object, warnings: [] });
+    },
+  );
+
+  it('refuses what the local parser refuses, with a 422 naming the same field', () => {
+    const broken: [string, string, ChaosExperiment][] = [
+      ['spec.steps[0].duration', 'FieldValueInvalid', withStep(experiment, { duration: '5' })],
+      [
+        'spec.steps[0].mechanism',
+        'FieldValueNotSupported',
+        withStep(experiment, { mechanism: 'telepathy' }),
+      ],
+      [
+        'spec.steps[0].fault.probability',
+        'FieldValueInvalid',
+        withStep(experiment, { fault: { kind: 'loss', probability: 0 } }),
+      ],
+      [
+        'spec.steps[0].transports[1]',
+        'FieldValueDuplicate',
+        withStep(experiment, { transports: ['grpc', 'grpc'] }),
+      ],
+      ['spec.steps[0].fault', 'FieldValueRequired', withStep(experiment, { fault: undefined })],
+    ];
+    for (const [field, reason, object] of broken) {
+      const error = refusal(object);
+      expect(error.code).toBe(422);
+      expect(error.details).toMatchObject({
+        name: experiment.metadata.name,
+        group: 'catmesh.dev',
+        kind: 'ChaosExperiment',
+      });
+      expect(error.details.causes?.map((cause) => [cause.field, cause.reason])).toEqual([
+        [field, reason],
+      ]);
+      expect(() => validateExperiment(object, 'test')).toThrow(ExperimentError);
+    }
+  });
+
+  it('words a refusal as kube-apiserver does', () => {
+    const error = refusal(withStep(experiment, { duration: '5', mechanism: 'telepathy' }));
+    expect(error.message).toMatch(
+      new RegExp(
+        `^ChaosExperiment\\.catmesh\\.dev "${experiment.metadata.name}" is invalid: \\[` +
+          `spec\\.steps\\[0\\]\\.mechanism: Unsupported value: "telepathy": supported values: "app", "process", "networkpolicy", "netfilter", ` +
+          `spec\\.steps\\[0\\]\\.duration: Invalid value: "5": spec\\.steps\\[0\\]\\.duration in body should match '.+'\\]$`,
+      ),
+    );
+  });
+
+  it('refuses an unknown field under Strict, as kubectl apply sends it, and prunes it under Warn', () => {
+    const object = withStep(experiment, { colour: 'red' });
+    const error = refusal(object);
+    expect(error.code).toBe(400);
+    expect(error.message).toBe(
+      `ChaosExperiment in version "${version}" cannot be handled as a ChaosExperiment: ` +
+        'strict decoding error: unknown field "spec.steps[0].colour"',
+    );
+    expect(validator.admit(version, object, 'Warn')).toEqual({
+      object: experiment,
+      warnings: ['unknown field "spec.steps[0].colour"'],
+    });
   });
 });
 

@@ -86,7 +86,7 @@ describe(
             phase: 'Finished',
             targetSummary: '1/1',
             fault: 'latency 200ms',
-            verdict: 'Held',
+            verdict: 'held',
           },
         },
       );
@@ -94,7 +94,7 @@ describe(
       expect(header.split(/\s+/)).toEqual(['NAME', 'PHASE', 'TARGETS', 'FAULT', 'VERDICT', 'AGE']);
       expect(rows.map((row) => row.split(/\s+/)[0]).sort()).toEqual(library.map(nameOf).sort());
       const row = rows.find((line) => line.startsWith(`${nameOf(first)} `)) ?? '';
-      expect(row).toMatch(/\sFinished\s+1\/1\s+latency 200ms\s+Held\s+\d+s$/);
+      expect(row).toMatch(/\sFinished\s+1\/1\s+latency 200ms\s+held\s+\d+s$/);
     });
 
     it('deletes what it applied', async () => {

@@ -35,3 +35,9 @@ export type {
 } from './kube-api/resource-types.js';
 export { ApiError } from './kube-api/status.js';
 export type { StatusCause, StatusDetails, StatusReason } from './kube-api/status.js';
+export {
+  CustomResourceValidator,
+  openApiToJsonSchema,
+  schemaAdmission,
+} from './kube-api/schema-validation.js';
+export type { AdmitOptions, Admitted } from './kube-api/schema-validation.js';

@@ -20,6 +20,7 @@ import {
   type CustomResourceDefinition,
   type ResourceType,
 } from './resource-types.js';
+import { schemaAdmission } from './schema-validation.js';
 import { selectorOf } from './selectors.js';
 import { ApiError } from './status.js';
 import { tableOf, wantsTable } from './tables.js';
@@ -28,7 +29,10 @@ import { servingCertificate } from './tls.js';
 export interface FakeApiServerOptions {
   /** Custom resources to serve besides the built-in kinds. */
   readonly crds?: readonly CustomResourceDefinition[];
-  /** Checks and prunes each client write; the default admits everything as sent. */
+  /**
+   * Checks and prunes each client write; the default validates custom resources against their
+   * CRD's schema (422 Invalid, unknown fields by fieldValidation) and admits built-ins as sent.
+   */
   readonly admission?: Admission;
   /** How often a watch that asked for bookmarks gets one; kube-apiserver sends about one a minute. */
   readonly bookmarkIntervalMs?: number;
@@ -62,7 +66,7 @@ export async function startFakeApiServer(
   options: FakeApiServerOptions = {},
 ): Promise<FakeApiServer> {
   const types = [...BUILT_IN_TYPES, ...(options.crds ?? []).flatMap(typesOfCrd)];
-  const store = new ObjectStore(options.admission);
+  const store = new ObjectStore(options.admission ?? schemaAdmission(options.crds ?? []));
   const watches = new Set<ServerResponse>();
   const bookmarkIntervalMs = options.bookmarkIntervalMs ?? 60_000;
   const certificate = await servingCertificate();
