@@ -372,7 +372,7 @@ function takeover(lease: V1Lease, identity: string, leaseDurationSeconds: number
       leaseDurationSeconds,
       acquireTime: time,
       renewTime: time,
-      leaseTransitions: lease.spec?.leaseTransitions ?? 0,
+      leaseTransitions: (lease.spec?.leaseTransitions ?? 0) + 1,
     },
   };
 }
