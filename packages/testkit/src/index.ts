@@ -15,7 +15,29 @@ export { propertyRuns } from './property-runs.js';
 export { callWithBytes, requestBytes, undeliberate } from './hostile-grpc.js';
 export type { GrpcMethod } from './hostile-grpc.js';
 export { startFakeApiServer } from './kube-api/fake-api-server.js';
-export type { FakeApiServer, FakeApiServerOptions } from './kube-api/fake-api-server.js';
+export type {
+  FakeApiServer,
+  FakeApiServerOptions,
+  ServiceAccountMount,
+} from './kube-api/fake-api-server.js';
+export { serviceAccountUser } from './kube-api/access-control.js';
+export type { Denial } from './kube-api/access-control.js';
+export {
+  Authorizer,
+  describeRequest,
+  grantedPermissions,
+  permissionOf,
+  sortedPermissions,
+  verbOf,
+} from './kube-api/rbac.js';
+export type {
+  Permission,
+  PolicyRule,
+  RbacObjects,
+  RequestAttributes,
+  UserInfo,
+  Verb,
+} from './kube-api/rbac.js';
 export { ObjectStore } from './kube-api/object-store.js';
 export type {
   Admission,

@@ -66,7 +66,7 @@ function resourceDocuments(type: ResourceType): object[] {
   const main = {
     name: type.plural,
     singularName: type.singular ?? type.kind.toLowerCase(),
-    namespaced: true,
+    namespaced: type.clusterScoped !== true,
     kind: type.kind,
     verbs: VERBS,
     ...(type.shortNames === undefined ? {} : { shortNames: type.shortNames }),
@@ -76,7 +76,7 @@ function resourceDocuments(type: ResourceType): object[] {
   const status = {
     name: `${type.plural}/status`,
     singularName: '',
-    namespaced: true,
+    namespaced: type.clusterScoped !== true,
     kind: type.kind,
     verbs: SUBRESOURCE_VERBS,
   };

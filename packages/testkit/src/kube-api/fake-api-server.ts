@@ -1,10 +1,15 @@
+import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { createServer } from 'node:https';
-import type { AddressInfo } from 'node:net';
+import { isIPv6, type AddressInfo } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { AccessControl, rbacAdmission, type Denial } from './access-control.js';
 import { discoveryDocument } from './discovery.js';
 import { routeOf, type Route } from './http-routes.js';
 import { writeKubeconfig } from './kubeconfig.js';
 import { openApiDocument } from './openapi.js';
+import type { Permission, UserInfo } from './rbac.js';
 import {
   ObjectStore,
   type Admission,
@@ -36,15 +41,50 @@ export interface FakeApiServerOptions {
   readonly admission?: Admission;
   /** How often a watch that asked for bookmarks gets one; kube-apiserver sends about one a minute. */
   readonly bookmarkIntervalMs?: number;
+  /**
+   * Bearer tokens and the users they stand for. With it, a request needs a known token (else
+   * 401), a user in system:masters may do anything, and everyone else only what the Roles,
+   * ClusterRoles and bindings stored in the fake allow (else 403). Without it every request is
+   * allowed, whatever its token.
+   */
+  readonly users?: Readonly<Record<string, UserInfo>>;
+  /**
+   * The local address to listen on, 127.0.0.1 by default: another one (a bridge's) lets
+   * processes in other network namespaces reach the fake. The certificate names it.
+   */
+  readonly host?: string;
+}
+
+/** What the kubelet gives a pod's containers to reach the API as their service account. */
+export interface ServiceAccountMount {
+  /** The pathPrefix for client-node's `KubeConfig.loadFromCluster`: `directory` lies under it. */
+  readonly root: string;
+  /** `<root>/var/run/secrets/kubernetes.io/serviceaccount`, holding token, ca.crt and namespace. */
+  readonly directory: string;
+  /** The variables the kubelet sets for the `kubernetes` Service, pointing at this server. */
+  readonly env: {
+    readonly KUBERNETES_SERVICE_HOST: string;
+    readonly KUBERNETES_SERVICE_PORT: string;
+  };
 }
 
 export interface FakeApiServer {
-  /** https://127.0.0.1:PORT */
+  /** https://HOST:PORT */
   readonly url: string;
   /** The PEM certificate the server presents, which is its own CA. */
   readonly ca: string;
   readonly store: ObjectStore;
-  writeKubeconfig(path: string, token: string): Promise<void>;
+  /** Writes a kubeconfig for `token` (for kubectl and client-node) and returns its path. */
+  kubeconfig(token: string): Promise<string>;
+  /** Writes a service account's in-cluster credentials for `token`, as the kubelet mounts them. */
+  mountServiceAccount(token: string, namespace: string): Promise<ServiceAccountMount>;
+  /**
+   * The distinct permissions `user` (a username) exercised, allowed or denied, in
+   * `sortedPermissions` order: what its Role should grant, no more. Empty without `users`.
+   */
+  permissionsUsed(user: string): Permission[];
+  /** The requests of `user` answered 403, oldest first. */
+  denials(user: string): Denial[];
   /** Ends every open watch, as an API server restart or a load balancer would. */
   dropWatches(): void;
   /**
@@ -52,8 +92,13 @@ export interface FakeApiServer {
    * server down, while the test changes `store` behind the clients' backs.
    */
   interrupt(): { resume(): void };
+  /** Stops the server and removes every file it wrote. */
   close(): Promise<void>;
 }
+
+// Where the kubelet mounts a service account's token (Service Accounts, "Manual secret management
+// for ServiceAccounts"; client-node's loadFromCluster reads the same paths).
+const SERVICE_ACCOUNT_DIRECTORY = 'var/run/secrets/kubernetes.io/serviceaccount';
 
 interface Reply {
   readonly code: number;
@@ -61,15 +106,19 @@ interface Reply {
   readonly warnings?: readonly string[];
 }
 
-/** An HTTPS stand-in for kube-apiserver on a free loopback port. */
+/** An HTTPS stand-in for kube-apiserver on a free port. */
 export async function startFakeApiServer(
   options: FakeApiServerOptions = {},
 ): Promise<FakeApiServer> {
   const types = [...BUILT_IN_TYPES, ...(options.crds ?? []).flatMap(typesOfCrd)];
-  const store = new ObjectStore(options.admission ?? schemaAdmission(options.crds ?? []));
+  const store = new ObjectStore(
+    rbacAdmission(options.admission ?? schemaAdmission(options.crds ?? [])),
+  );
+  const access = options.users === undefined ? undefined : new AccessControl(options.users, store);
   const watches = new Set<ServerResponse>();
   const bookmarkIntervalMs = options.bookmarkIntervalMs ?? 60_000;
-  const certificate = await servingCertificate();
+  const host = options.host ?? '127.0.0.1';
+  const certificate = await servingCertificate(host);
   let interrupted = false;
   const server = createServer(certificate, (request, response) => {
     const fail = (error: unknown): void => {
@@ -80,6 +129,7 @@ export async function startFakeApiServer(
       if (interrupted)
         throw new ApiError('ServiceUnavailable', 'the fake API server is interrupted');
       const url = new URL(request.url ?? '/', 'http://fake');
+      access?.check(request.method ?? 'GET', request.headers.authorization, url);
       const route = routeOf(url.pathname, types);
       if (route?.target === 'collection' && isWatch(request, url)) {
         watch(response, route, url.searchParams, store, bookmarkIntervalMs, watches);
@@ -90,28 +140,61 @@ export async function startFakeApiServer(
       fail(error);
     }
   });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const url = `https://127.0.0.1:${(server.address() as AddressInfo).port}`;
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(0, host, resolve);
+  });
+  const port = String((server.address() as AddressInfo).port);
+  const url = `https://${isIPv6(host) ? `[${host}]` : host}:${port}`;
   const dropWatches = (): void => {
     for (const response of watches) response.end();
+  };
+  // Made on first use, so a server no test asks for files of leaves nothing behind.
+  let files: Promise<string> | undefined;
+  let written = 0;
+  const newPath = async (name: string): Promise<string> => {
+    files ??= mkdtemp(join(tmpdir(), 'fake-kube-'));
+    written += 1;
+    return join(await files, `${name}-${written}`);
   };
   return {
     url,
     ca: certificate.cert,
     store,
-    writeKubeconfig: (path, token) => writeKubeconfig(path, url, certificate.cert, token),
+    kubeconfig: async (token) => {
+      const path = await newPath('kubeconfig');
+      await writeKubeconfig(path, url, certificate.cert, token);
+      return path;
+    },
+    mountServiceAccount: async (token, namespace) => {
+      const root = await newPath('pod');
+      const directory = join(root, SERVICE_ACCOUNT_DIRECTORY);
+      await mkdir(directory, { recursive: true });
+      await writeFile(join(directory, 'token'), token);
+      await writeFile(join(directory, 'ca.crt'), certificate.cert);
+      await writeFile(join(directory, 'namespace'), namespace);
+      return {
+        root,
+        directory,
+        env: { KUBERNETES_SERVICE_HOST: host, KUBERNETES_SERVICE_PORT: port },
+      };
+    },
+    permissionsUsed: (user) => access?.permissionsUsed(user) ?? [],
+    denials: (user) => access?.denials(user) ?? [],
     dropWatches,
     interrupt: () => {
       interrupted = true;
       dropWatches();
       return { resume: () => (interrupted = false) };
     },
-    close: () =>
-      new Promise((resolve, reject) => {
+    close: async () => {
+      await new Promise<void>((resolve, reject) => {
         dropWatches();
         server.closeAllConnections();
         server.close((error) => (error ? reject(error) : resolve()));
-      }),
+      });
+      if (files !== undefined) await rm(await files, { recursive: true, force: true });
+    },
   };
 }
 
@@ -258,15 +341,40 @@ function watch(
     if (started) response.write(line);
     else pending.push(line);
   };
+  // API Concepts: "Streaming lists": the current objects as ADDED events, then a bookmark
+  // annotated k8s.io/initial-events-end, then the changes. kubectl's wait (delete, rollout) asks
+  // for this. https://kubernetes.io/docs/reference/using-api/api-concepts/#streaming-lists
+  const streamingList = query.get('sendInitialEvents') === 'true';
+  if (streamingList) {
+    if (query.get('allowWatchBookmarks') !== 'true') {
+      throw new ApiError('Invalid', 'sendInitialEvents requires allowWatchBookmarks=true');
+    }
+    if (query.get('resourceVersionMatch') !== 'NotOlderThan') {
+      throw new ApiError(
+        'Invalid',
+        'sendInitialEvents requires setting resourceVersionMatch to NotOlderThan',
+      );
+    }
+  }
+  const bookmark = (annotations?: Record<string, string>): unknown => ({
+    type: 'BOOKMARK',
+    object: {
+      apiVersion: apiVersionOf(route.type),
+      kind: route.type.kind,
+      metadata: { resourceVersion: store.resourceVersion, ...(annotations && { annotations }) },
+    },
+  });
   let stop = (): void => undefined;
   try {
     stop = store.watch({
       type: route.type,
       namespace: route.namespace,
-      resourceVersion: query.get('resourceVersion') ?? undefined,
+      // The initial events are the state now, which is never older than any version asked for.
+      resourceVersion: streamingList ? undefined : (query.get('resourceVersion') ?? undefined),
       selector,
       onEvent: write,
     });
+    if (streamingList) write(bookmark({ 'k8s.io/initial-events-end': 'true' }));
   } catch (error) {
     if (!(error instanceof ApiError) || error.reason !== 'Expired') throw error;
     response.writeHead(200, { 'content-type': 'application/json' });
@@ -281,16 +389,7 @@ function watch(
   watches.add(response);
   const bookmarks =
     query.get('allowWatchBookmarks') === 'true'
-      ? setInterval(() => {
-          write({
-            type: 'BOOKMARK',
-            object: {
-              apiVersion: apiVersionOf(route.type),
-              kind: route.type.kind,
-              metadata: { resourceVersion: store.resourceVersion },
-            },
-          });
-        }, bookmarkIntervalMs)
+      ? setInterval(() => write(bookmark()), bookmarkIntervalMs)
       : undefined;
   const timeout = setTimeout(() => response.end(), timeoutSeconds * 1000);
   response.on('close', () => {

@@ -17,7 +17,8 @@ export interface KubeObject {
 /** The metadata fields the server sets, whatever the client sent. */
 interface OwnedMeta {
   name: string;
-  namespace: string;
+  /** Absent on a cluster-scoped object. */
+  namespace?: string;
   uid: string;
   creationTimestamp: string;
   generation: number;
@@ -126,6 +127,7 @@ export class ObjectStore {
     return String(this.revision);
   }
 
+  /** `namespace` is '' for a cluster-scoped kind. */
   create(
     type: ResourceType,
     namespace: string,
@@ -141,9 +143,11 @@ export class ObjectStore {
         detailsOf(type, name),
       );
     }
+    // A namespace sent for a cluster-scoped object is dropped, as kube-apiserver drops it.
     const {
       deletionTimestamp: _,
       deletionGracePeriodSeconds: __,
+      namespace: ___,
       ...metadata
     } = input.metadata ?? {};
     const object = this.admit(
@@ -155,7 +159,7 @@ export class ObjectStore {
         metadata: {
           ...structuredClone(metadata),
           name,
-          namespace,
+          ...(namespace === '' ? {} : { namespace }),
           uid: randomUUID(),
           creationTimestamp: now(),
           generation: 1,
@@ -374,7 +378,7 @@ export class ObjectStore {
         next.metadata.ownerReferences = remaining;
         this.commit(type, key, next, object);
       } else {
-        this.delete(type, object.metadata.namespace, object.metadata.name);
+        this.delete(type, object.metadata.namespace ?? '', object.metadata.name);
       }
     }
   }
@@ -441,7 +445,7 @@ function ownedOf(metadata: ObjectMeta): OwnedMeta {
   const { name, namespace, uid, creationTimestamp, generation } = metadata;
   return {
     name,
-    namespace,
+    ...(namespace === undefined ? {} : { namespace }),
     uid,
     creationTimestamp,
     generation,

@@ -65,7 +65,8 @@ function groupVersionDocument(types: readonly ResourceType[]): object {
 }
 
 function pathsOf(type: ResourceType): [string, object][] {
-  const base = `/${type.group === '' ? 'api' : `apis/${type.group}`}/${type.version}/namespaces/{namespace}/${type.plural}`;
+  const scope = type.clusterScoped === true ? '' : 'namespaces/{namespace}/';
+  const base = `/${type.group === '' ? 'api' : `apis/${type.group}`}/${type.version}/${scope}${type.plural}`;
   const operation = (verb: string, write: boolean): object => ({
     operationId: `${verb}${type.kind}`,
     'x-kubernetes-action': verb,

@@ -47,7 +47,28 @@ export interface Role {
 export type Subject =
   // In a RoleBinding, a service account without a namespace is one of the binding's namespace.
   | { readonly kind: 'ServiceAccount'; readonly name: string; readonly namespace?: string }
-  | { readonly kind: 'User'; readonly name: string };
+  | { readonly kind: 'User' | 'Group'; readonly name: string };
+
+/** Who makes a request: the username and groups its authenticator found. */
+export interface UserInfo {
+  readonly name: string;
+  readonly groups?: readonly string[];
+}
+
+/**
+ * One permission, as a request uses it and as a rule grants it. A request's name is left out:
+ * resourceNames narrow a permission to some objects, which the authorizer enforces, but the
+ * permission is the same one.
+ */
+export interface Permission {
+  readonly verb: string;
+  /** '' is the core group. */
+  readonly apiGroup: string;
+  /** The plural, with `/subresource` when there is one: `chaosexperiments/status`. */
+  readonly resource: string;
+  /** '' for the cluster scope. */
+  readonly namespace: string;
+}
 
 /** A RoleBinding or a ClusterRoleBinding. */
 export interface RoleBinding {
@@ -96,10 +117,11 @@ export function verbOf(
   }
 }
 
-/** What one binding grants: its rules, to its users, in its namespace (or everywhere). */
+/** What one binding grants: its rules, to its subjects, in its namespace (or everywhere). */
 interface Grant {
   readonly namespace?: string;
-  readonly users: ReadonlySet<string>;
+  /** `user:NAME` and `group:NAME`, so that a user and a group of one name stay apart. */
+  readonly subjects: ReadonlySet<string>;
   readonly rules: readonly PolicyRule[];
 }
 
@@ -124,7 +146,7 @@ export class Authorizer {
       ...(binding.metadata.namespace === undefined
         ? {}
         : { namespace: binding.metadata.namespace }),
-      users: new Set(binding.subjects.map((s) => usernameOf(s, binding.metadata.namespace))),
+      subjects: new Set(binding.subjects.map((s) => subjectKeyOf(s, binding.metadata.namespace))),
       rules: rulesOf(binding),
     });
     this.#grants = [
@@ -135,14 +157,19 @@ export class Authorizer {
     ].map(grant);
   }
 
-  /** Whether any binding of `user` has a rule that allows the request; RBAC has no denies. */
-  allows(user: string, attributes: RequestAttributes): boolean {
+  /**
+   * Whether any binding of `user` (a username, or a user with groups) has a rule that allows the
+   * request; RBAC has no denies.
+   */
+  allows(user: string | UserInfo, attributes: RequestAttributes): boolean {
+    const { name, groups = [] } = typeof user === 'string' ? { name: user } : user;
+    const keys = [`user:${name}`, ...groups.map((group) => `group:${group}`)];
     return this.#grants.some(
       (grant) =>
         // "RoleBinding and ClusterRoleBinding": a RoleBinding grants within its namespace only,
         // even when it references a ClusterRole; a ClusterRoleBinding grants cluster-wide.
         (grant.namespace === undefined || grant.namespace === attributes.namespace) &&
-        grant.users.has(user) &&
+        keys.some((key) => grant.subjects.has(key)) &&
         grant.rules.some((rule) => ruleAllows(rule, attributes)),
     );
   }
@@ -163,6 +190,57 @@ export function describeRequest(user: string, attributes: RequestAttributes): st
   // The apiserver escapes what could read as HTML in its part of the message, quotes excepted.
   const sanitized = why.replaceAll('&', '&amp;').replaceAll('<', '&lt;').replaceAll('>', '&gt;');
   return `${target} is forbidden: ${sanitized}`;
+}
+
+/** The permission a request uses. */
+export function permissionOf(attributes: RequestAttributes): Permission {
+  const { verb, apiGroup, namespace } = attributes;
+  return { verb, apiGroup, resource: combinedResource(attributes), namespace };
+}
+
+/**
+ * Every permission a Role's (or a ClusterRole's) rules grant, sorted as `sortedPermissions` sorts,
+ * so that a test can hold it against what a component used. A Role grants in its namespace; a
+ * ClusterRole where it is bound, `namespace` ('' for a ClusterRoleBinding, the cluster scope).
+ * Throws on a malformed manifest and on any '*': least privilege names each verb, group and
+ * resource, and a wildcard also grants what later versions of the API add.
+ */
+export function grantedPermissions(manifest: unknown, namespace = ''): Permission[] {
+  const kind =
+    (manifest as { kind?: unknown } | null)?.kind === 'ClusterRole' ? 'ClusterRole' : 'Role';
+  const role = parseRole(manifest, kind, 0);
+  const label = `${kind} ${quote(keyOf(role.metadata))}`;
+  const where = role.metadata.namespace ?? namespace;
+  return sortedPermissions(
+    role.rules.flatMap((rule, i) => {
+      for (const field of ['verbs', 'apiGroups', 'resources'] as const) {
+        if ((rule[field] ?? []).some((value) => value.includes('*'))) {
+          throw new Error(`${label}: rules[${i}].${field}: a wildcard '*' is not least privilege`);
+        }
+      }
+      return rule.verbs.flatMap((verb) =>
+        (rule.apiGroups ?? []).flatMap((apiGroup) =>
+          (rule.resources ?? []).map((resource) => ({
+            verb,
+            apiGroup,
+            resource,
+            namespace: where,
+          })),
+        ),
+      );
+    }),
+  );
+}
+
+/** Distinct permissions in one order (namespace, group, resource, verb), for comparing sets. */
+export function sortedPermissions(permissions: Iterable<Permission>): Permission[] {
+  const byKey = new Map([...permissions].map((p) => [permissionKey(p), p]));
+  return [...byKey.keys()].sort().map((key) => byKey.get(key) as Permission);
+}
+
+/** A permission as a string, so that a Map or Set holds each one once. */
+export function permissionKey({ namespace, apiGroup, resource, verb }: Permission): string {
+  return JSON.stringify([namespace, apiGroup, resource, verb]);
 }
 
 // Go's %q and JSON agree on printable text, which is all that names and usernames hold here.
@@ -205,9 +283,14 @@ function nameMatches(allowed: readonly string[], name: string | undefined): bool
 }
 
 // "Referring to subjects": a service account authenticates as system:serviceaccount:NS:NAME.
-function usernameOf(subject: Subject, bindingNamespace: string | undefined): string {
-  if (subject.kind === 'User') return subject.name;
-  return `system:serviceaccount:${subject.namespace ?? bindingNamespace}:${subject.name}`;
+function subjectKeyOf(subject: Subject, bindingNamespace: string | undefined): string {
+  if (subject.kind !== 'ServiceAccount') return `${subject.kind.toLowerCase()}:${subject.name}`;
+  return `user:${serviceAccountName(subject.namespace ?? bindingNamespace ?? '', subject.name)}`;
+}
+
+/** The username a service account's token authenticates as. */
+export function serviceAccountName(namespace: string, name: string): string {
+  return `system:serviceaccount:${namespace}:${name}`;
 }
 
 type ManifestKind = 'Role' | 'ClusterRole' | 'RoleBinding' | 'ClusterRoleBinding';
@@ -255,11 +338,10 @@ function parseBinding(
     const where = `${label}: subjects[${i}]`;
     const subject = record(item, where);
     const name = text(subject['name'], `${where}.name`);
-    if (subject['kind'] === 'User') return { kind: 'User', name };
-    if (subject['kind'] !== 'ServiceAccount') {
-      throw new Error(
-        `${where}.kind: must be ServiceAccount or User, got ${show(subject['kind'])}`,
-      );
+    const kind = subject['kind'];
+    if (kind === 'User' || kind === 'Group') return { kind, name };
+    if (kind !== 'ServiceAccount') {
+      throw new Error(`${where}.kind: must be ServiceAccount, User or Group, got ${show(kind)}`);
     }
     // The namespace may be left out only where the binding's own can stand in for it.
     const namespace =

@@ -7,6 +7,8 @@ export interface ResourceType {
   readonly kind: string;
   /** With a status subresource, writes to the main resource keep the stored status. */
   readonly statusSubresource: boolean;
+  /** A kind outside namespaces (ClusterRole): served without `namespaces/NS/` in its paths. */
+  readonly clusterScoped?: boolean;
   readonly singular?: string;
   readonly shortNames?: readonly string[];
   readonly categories?: readonly string[];
@@ -25,28 +27,46 @@ export interface PrinterColumn {
   readonly format?: string;
 }
 
-function builtIn(group: string, plural: string, kind: string, status = false): ResourceType {
-  return { group, version: 'v1', plural, kind, statusSubresource: status };
+function builtIn(
+  group: string,
+  plural: string,
+  kind: string,
+  extra: { status?: boolean; clusterScoped?: boolean } = {},
+): ResourceType {
+  return {
+    group,
+    version: 'v1',
+    plural,
+    kind,
+    statusSubresource: extra.status ?? false,
+    ...(extra.clusterScoped === true ? { clusterScoped: true } : {}),
+  };
 }
 
 export const BUILT_IN_TYPES: readonly ResourceType[] = [
-  builtIn('', 'pods', 'Pod', true),
+  builtIn('', 'pods', 'Pod', { status: true }),
   builtIn('', 'configmaps', 'ConfigMap'),
   builtIn('', 'events', 'Event'),
   builtIn('', 'serviceaccounts', 'ServiceAccount'),
   builtIn('events.k8s.io', 'events', 'Event'),
   builtIn('networking.k8s.io', 'networkpolicies', 'NetworkPolicy'),
   builtIn('coordination.k8s.io', 'leases', 'Lease'),
-  builtIn('apps', 'deployments', 'Deployment', true),
-  builtIn('apps', 'statefulsets', 'StatefulSet', true),
+  builtIn('apps', 'deployments', 'Deployment', { status: true }),
+  builtIn('apps', 'statefulsets', 'StatefulSet', { status: true }),
   builtIn('rbac.authorization.k8s.io', 'roles', 'Role'),
   builtIn('rbac.authorization.k8s.io', 'rolebindings', 'RoleBinding'),
+  builtIn('rbac.authorization.k8s.io', 'clusterroles', 'ClusterRole', { clusterScoped: true }),
+  builtIn('rbac.authorization.k8s.io', 'clusterrolebindings', 'ClusterRoleBinding', {
+    clusterScoped: true,
+  }),
 ];
 
 /** The parts of an apiextensions.k8s.io/v1 CustomResourceDefinition this server reads. */
 export interface CustomResourceDefinition {
   readonly spec: {
     readonly group: string;
+    /** Namespaced unless it says Cluster. */
+    readonly scope?: string;
     readonly names: {
       readonly plural: string;
       readonly kind: string;
@@ -74,6 +94,7 @@ export function typesOfCrd(crd: CustomResourceDefinition): ResourceType[] {
       plural: names.plural,
       kind: names.kind,
       statusSubresource: version.subresources?.status !== undefined,
+      ...(crd.spec.scope === 'Cluster' ? { clusterScoped: true } : {}),
       ...(names.singular === undefined ? {} : { singular: names.singular }),
       ...(names.shortNames === undefined ? {} : { shortNames: names.shortNames }),
       ...(names.categories === undefined ? {} : { categories: names.categories }),

@@ -10,7 +10,8 @@ export type Selector = (metadata: SelectableMeta) => boolean;
 
 export interface SelectableMeta {
   readonly name: string;
-  readonly namespace: string;
+  /** Absent on a cluster-scoped object. */
+  readonly namespace?: string;
   readonly labels?: unknown;
 }
 

@@ -2,9 +2,6 @@
 // as it is on the wire) and by the real kubectl.
 import { execFile } from 'node:child_process';
 import { existsSync } from 'node:fs';
-import { mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -23,19 +20,15 @@ const CONFIGMAPS = '/api/v1/namespaces/default/configmaps';
 const EXPERIMENTS_PATH = '/apis/chaos.catmesh.dev/v1alpha1/namespaces/default/experiments';
 
 let server: FakeApiServer;
-let directory: string;
 let kubeconfig: string;
 
 beforeAll(async () => {
   server = await startFakeApiServer({ crds: [EXPERIMENTS] });
-  directory = await mkdtemp(join(tmpdir(), 'fake-kube-'));
-  kubeconfig = join(directory, 'kubeconfig');
-  await server.writeKubeconfig(kubeconfig, 'admin');
+  kubeconfig = await server.kubeconfig('admin');
 });
 
 afterAll(async () => {
   await server.close();
-  await rm(directory, { recursive: true, force: true });
 });
 
 /** An object, list or Status as it comes off the wire; tests read only these fields by name. */
@@ -186,7 +179,7 @@ describe('fake kube-apiserver CRUD', () => {
 const kubectl = requires(existsSync(KUBECTL) ? undefined : `no kubectl binary at ${KUBECTL}`);
 
 describe('fake kube-apiserver with the real kubectl', kubectl, () => {
-  // kubectl reads the kubeconfig the server writes and sends its bearer token over plain HTTP
+  // kubectl reads the kubeconfig the server writes and sends its bearer token over HTTPS
   it('serves an object to `kubectl get --raw` through the written kubeconfig', async () => {
     await call('POST', CONFIGMAPS, { metadata: { name: 'for-kubectl' }, data: { k: 'v' } });
     const { stdout } = await promisify(execFile)(KUBECTL, [

@@ -1,8 +1,5 @@
 // Contract tests for how objects live and die on the fake API server (finalizers, owners, patches,
 // selectors), spoken to by the real @kubernetes/client-node.
-import { mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import {
   ApiException,
   CoreV1Api,
@@ -35,26 +32,20 @@ const mergePatch = setHeaderOptions('Content-Type', PatchStrategy.MergePatch);
 const jsonPatch = setHeaderOptions('Content-Type', PatchStrategy.JsonPatch);
 
 let server: FakeApiServer;
-let directory: string;
 let core: CoreV1Api;
 let custom: CustomObjectsApi;
 let objects: KubernetesObjectApi;
 
 beforeAll(async () => {
   server = await startFakeApiServer({ crds: [CRD] });
-  directory = await mkdtemp(join(tmpdir(), 'fake-kube-life-'));
-  await server.writeKubeconfig(join(directory, 'kubeconfig'), 'admin');
   const config = new KubeConfig();
-  config.loadFromFile(join(directory, 'kubeconfig'));
+  config.loadFromFile(await server.kubeconfig('admin'));
   core = config.makeApiClient(CoreV1Api);
   custom = config.makeApiClient(CustomObjectsApi);
   objects = KubernetesObjectApi.makeApiClient(config);
 });
 
-afterAll(async () => {
-  await server.close();
-  await rm(directory, { recursive: true, force: true });
-});
+afterAll(() => server.close());
 
 interface Experiment extends KubernetesObject {
   spec?: Record<string, unknown>;

@@ -4,6 +4,8 @@ import { describe, expect, it } from 'vitest';
 import {
   Authorizer,
   describeRequest,
+  grantedPermissions,
+  permissionOf,
   verbOf,
   type PolicyRule,
   type RequestAttributes,
@@ -13,6 +15,11 @@ import {
 
 const CONTROLLER = 'system:serviceaccount:catmesh:chaos-controller';
 const GROUP = 'catmesh.dev';
+const EDITOR_RULE: PolicyRule = {
+  apiGroups: [GROUP],
+  resources: ['chaosexperiments'],
+  verbs: ['get'],
+};
 
 function request(overrides: Partial<RequestAttributes> = {}): RequestAttributes {
   return {
@@ -218,6 +225,23 @@ describe('bindings', () => {
     expect(authorizer.allows(CONTROLLER, request())).toBe(false);
   });
 
+  it('binds a Group subject to every user in the group, and not to a user of that name', () => {
+    const authorizer = new Authorizer({
+      roles: [role('chaos', 'catmesh', [EDITOR])],
+      roleBindings: [
+        binding('all-sa', 'catmesh', { kind: 'Role', name: 'chaos' }, [
+          { kind: 'Group', name: 'system:serviceaccounts:catmesh' },
+        ]),
+      ],
+    });
+    const groups = ['system:serviceaccounts', 'system:serviceaccounts:catmesh'];
+    expect(authorizer.allows({ name: CONTROLLER, groups }, request())).toBe(true);
+    expect(
+      authorizer.allows({ name: CONTROLLER, groups: ['system:serviceaccounts'] }, request()),
+    ).toBe(false);
+    expect(authorizer.allows('system:serviceaccounts:catmesh', request())).toBe(false);
+  });
+
   it('takes a RoleBinding namespace for a service account subject that names none', () => {
     const authorizer = new Authorizer({
       roles: [role('chaos', 'catmesh', [EDITOR])],
@@ -303,8 +327,8 @@ describe('malformed manifests', () => {
       'RoleBinding "catmesh/chaos": roleRef.apiGroup: must be rbac.authorization.k8s.io, got nothing',
     ],
     [
-      { metadata: META, roleRef: ROLE_REF, subjects: [{ kind: 'Group', name: 'system:masters' }] },
-      'RoleBinding "catmesh/chaos": subjects[0].kind: must be ServiceAccount or User, got "Group"',
+      { metadata: META, roleRef: ROLE_REF, subjects: [{ kind: 'Team', name: 'system:masters' }] },
+      'RoleBinding "catmesh/chaos": subjects[0].kind: must be ServiceAccount, User or Group, got "Team"',
     ],
     [
       { metadata: META, roleRef: ROLE_REF, subjects: [{ kind: 'User' }] },
@@ -378,5 +402,83 @@ describe('describeRequest', () => {
       'chaosexperiments.catmesh.dev is forbidden: User "&lt;b&gt;&amp;" cannot get resource ' +
         '"chaosexperiments" in API group "catmesh.dev" in the namespace "catmesh"',
     );
+  });
+});
+
+describe('grantedPermissions', () => {
+  const manifest = (rules: readonly PolicyRule[], kind = 'Role'): object => ({
+    kind,
+    metadata: { name: 'chaos', ...(kind === 'Role' ? { namespace: 'catmesh' } : {}) },
+    rules,
+  });
+
+  it('expands every rule into one permission per verb, group and resource, in its namespace', () => {
+    const granted = grantedPermissions(
+      manifest([
+        { apiGroups: [GROUP], resources: ['chaosexperiments'], verbs: ['watch', 'list'] },
+        { apiGroups: [GROUP], resources: ['chaosexperiments/status'], verbs: ['patch'] },
+        // A duplicate of a permission above, and one narrowed by name: each counts once.
+        { apiGroups: [GROUP], resources: ['chaosexperiments'], verbs: ['list'] },
+        {
+          apiGroups: ['coordination.k8s.io'],
+          resources: ['leases'],
+          verbs: ['get'],
+          resourceNames: ['leader'],
+        },
+      ]),
+    );
+    const at = (verb: string, apiGroup: string, resource: string): object => ({
+      verb,
+      apiGroup,
+      resource,
+      namespace: 'catmesh',
+    });
+    expect(granted).toEqual([
+      at('list', GROUP, 'chaosexperiments'),
+      at('watch', GROUP, 'chaosexperiments'),
+      at('patch', GROUP, 'chaosexperiments/status'),
+      at('get', 'coordination.k8s.io', 'leases'),
+    ]);
+  });
+
+  it('speaks the language of requests: a request a Role allows uses a permission it grants', () => {
+    const rules = [
+      { apiGroups: [GROUP], resources: ['chaosexperiments/status'], verbs: ['patch'] },
+    ];
+    const used = permissionOf(request({ verb: 'patch', subresource: 'status', name: 'x' }));
+    expect(
+      controllerWith(...rules).allows(
+        CONTROLLER,
+        request({ verb: 'patch', subresource: 'status' }),
+      ),
+    ).toBe(true);
+    expect(grantedPermissions(manifest(rules))).toEqual([used]);
+  });
+
+  it('places a ClusterRole where it is bound, the cluster scope by default', () => {
+    const rules = [{ apiGroups: [''], resources: ['pods'], verbs: ['get'] }];
+    const pods = { verb: 'get', apiGroup: '', resource: 'pods' };
+    expect(grantedPermissions(manifest(rules, 'ClusterRole'))).toEqual([
+      { ...pods, namespace: '' },
+    ]);
+    expect(grantedPermissions(manifest(rules, 'ClusterRole'), 'shop')).toEqual([
+      { ...pods, namespace: 'shop' },
+    ]);
+  });
+
+  it.each([
+    [{ apiGroups: [GROUP], resources: ['chaosexperiments'], verbs: ['*'] }, 'verbs'],
+    [{ apiGroups: ['*'], resources: ['pods'], verbs: ['get'] }, 'apiGroups'],
+    [{ apiGroups: [''], resources: ['*/status'], verbs: ['get'] }, 'resources'],
+  ])('refuses a wildcard, which least privilege forbids (%j)', (rule, field) => {
+    expect(() => grantedPermissions(manifest([EDITOR_RULE, rule]))).toThrow(
+      `Role "catmesh/chaos": rules[1].${field}: a wildcard '*' is not least privilege`,
+    );
+  });
+
+  it('refuses a malformed Role as the Authorizer does', () => {
+    expect(() =>
+      grantedPermissions({ kind: 'Role', metadata: { name: 'chaos' }, rules: [] }),
+    ).toThrow('Role "chaos": metadata.namespace: must be a non-empty string, got nothing');
   });
 });

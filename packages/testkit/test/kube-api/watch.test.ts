@@ -1,8 +1,5 @@
 // Contract tests for the fake API server's watches, spoken to by the real @kubernetes/client-node
 // (its Watch and its informer), which is what the chaos controller runs on.
-import { mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import {
   CoreV1Api,
   KubeConfig,
@@ -22,17 +19,14 @@ const BOOKMARK_MS = 100;
 const mergePatch = setHeaderOptions('Content-Type', PatchStrategy.MergePatch);
 
 let server: FakeApiServer;
-let directory: string;
 let config: KubeConfig;
 let core: CoreV1Api;
 const stops: (() => void)[] = [];
 
 beforeAll(async () => {
   server = await startFakeApiServer({ bookmarkIntervalMs: BOOKMARK_MS });
-  directory = await mkdtemp(join(tmpdir(), 'fake-kube-watch-'));
-  await server.writeKubeconfig(join(directory, 'kubeconfig'), 'admin');
   config = new KubeConfig();
-  config.loadFromFile(join(directory, 'kubeconfig'));
+  config.loadFromFile(await server.kubeconfig('admin'));
   core = config.makeApiClient(CoreV1Api);
 });
 
@@ -42,7 +36,6 @@ afterEach(() => {
 
 afterAll(async () => {
   await server.close();
-  await rm(directory, { recursive: true, force: true });
 });
 
 interface Seen {
@@ -122,6 +115,44 @@ describe('fake kube-apiserver watches', () => {
       ),
     );
     expect(watching.events.every((e) => e.type === 'ADDED')).toBe(true);
+  });
+
+  // API Concepts: "Streaming lists" — sendInitialEvents=true sends the current objects as ADDED,
+  // then a bookmark annotated k8s.io/initial-events-end, then the changes; kubectl's waits
+  // (`kubectl delete`) watch this way. It needs bookmarks and resourceVersionMatch=NotOlderThan.
+  // https://kubernetes.io/docs/reference/using-api/api-concepts/#streaming-lists
+  it('streams a list: the current objects, the initial-events-end bookmark, then the changes', async () => {
+    await core.createNamespacedConfigMap({ namespace: NAMESPACE, body: configMap('streamed') });
+    const seen: string[] = [];
+    const request = await new Watch(config).watch(
+      CONFIGMAPS,
+      { sendInitialEvents: true, allowWatchBookmarks: true, resourceVersionMatch: 'NotOlderThan' },
+      (type, object: KubernetesObject) => {
+        const end = object.metadata?.annotations?.['k8s.io/initial-events-end'];
+        seen.push(
+          type === 'BOOKMARK' ? `BOOKMARK ${end ?? ''}` : `${type} ${object.metadata?.name}`,
+        );
+      },
+      () => undefined,
+    );
+    stops.push(() => request.abort());
+    await vi.waitFor(() => expect(seen).toContain('BOOKMARK true'));
+    await core.deleteNamespacedConfigMap({ namespace: NAMESPACE, name: 'streamed' });
+    await vi.waitFor(() => expect(seen.at(-1)).toBe('DELETED streamed'));
+    const end = seen.indexOf('BOOKMARK true');
+    expect(seen.slice(0, end)).toContain('ADDED streamed');
+    expect(seen.slice(0, end).every((line) => line.startsWith('ADDED '))).toBe(true);
+
+    const refused = await new Promise<unknown>((resolve) => {
+      void new Watch(config).watch(
+        CONFIGMAPS,
+        { sendInitialEvents: true },
+        () => undefined,
+        resolve,
+      );
+    });
+    // 422, as kube-apiserver answers an invalid watch-list request.
+    expect(String(refused)).toMatch(/Unprocessable Entity/);
   });
 
   // API Concepts: "Watch bookmarks" — only a watch that asks gets BOOKMARK events, carrying a
