@@ -21,6 +21,10 @@ import { RehearsalMesh } from './rehearsal/rehearsal-mesh.js';
 import { connectFrom, type ConnectOutcome } from './rehearsal/connect-probe.js';
 
 const CLI = `${REPO_ROOT}packages/cli/dist/bin/catmesh.js`;
+// No Jaeger here (its image has no local stand-in): rehearsed with tracing off. No chaos
+// controller either: it needs an API server, which the rehearsal does not have; the
+// controller's end-to-end test brings a fake one.
+const REHEARSAL_VALUES = { 'tracing.enabled': 'false', 'chaosController.enabled': 'false' };
 
 function unavailableReason(): string | undefined {
   if (process.getuid?.() !== 0) return 'network and mount namespaces need root';
@@ -67,8 +71,7 @@ describe.skipIf(unavailable !== undefined)('the chart rehearsal', () => {
     ].join('\n');
 
   beforeAll(async () => {
-    // No Jaeger here (its image has no local stand-in): rehearsed with tracing off.
-    objects = await renderChart({ name: 'rehearsal', set: { 'tracing.enabled': 'false' } });
+    objects = await renderChart({ name: 'rehearsal', set: REHEARSAL_VALUES });
     workDir = mkdtempSync(`${tmpdir()}/catmesh-rehearsal-`);
     rehearsal = await ChartRehearsal.start({
       objects,
@@ -194,7 +197,7 @@ describe.skipIf(unavailable !== undefined)('the chart rehearsal', () => {
     const cut = await renderChart({
       name: 'cut',
       files: [values],
-      set: { 'tracing.enabled': 'false' },
+      set: REHEARSAL_VALUES,
     });
     await rehearsal.setPolicies(cut);
     try {

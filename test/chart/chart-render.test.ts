@@ -6,6 +6,7 @@ import { describe, expect, it } from 'vitest';
 import {
   CHART_DIR,
   helm,
+  NAMESPACE,
   parseManifests,
   renderChart,
   VALUES_MATRIX,
@@ -205,6 +206,151 @@ describe('the opt-in ServiceMonitor', () => {
   });
 });
 
+const CONTROLLER = 'catmesh-chaos-controller';
+
+interface RbacRule {
+  readonly apiGroups: string[];
+  readonly resources: string[];
+  readonly verbs: string[];
+}
+
+describe('the chaos controller', () => {
+  const defaults = VALUES_MATRIX.find((values) => values.name === 'defaults')!;
+  const controllerOff = VALUES_MATRIX.find((v) => v.set?.['chaosController.enabled'] === 'false')!;
+
+  it('has a namespaced Role granting exactly the calls it makes, and no cluster-wide grant', async () => {
+    const objects = await render(defaults);
+    const role = find(objects, 'Role', CONTROLLER) as RenderedObject & { rules: RbacRule[] };
+    // The controller's end-to-end test compares the calls it makes with this list.
+    expect(role.rules).toEqual([
+      {
+        apiGroups: ['catmesh.dev'],
+        resources: ['chaosexperiments'],
+        verbs: ['list', 'watch', 'patch'],
+      },
+      { apiGroups: ['catmesh.dev'], resources: ['chaosexperiments/status'], verbs: ['patch'] },
+      {
+        apiGroups: ['coordination.k8s.io'],
+        resources: ['leases'],
+        verbs: ['get', 'create', 'update'],
+      },
+      { apiGroups: [''], resources: ['pods'], verbs: ['list', 'delete', 'patch'] },
+      {
+        apiGroups: ['networking.k8s.io'],
+        resources: ['networkpolicies'],
+        verbs: ['list', 'create', 'delete'],
+      },
+      { apiGroups: [''], resources: ['configmaps'], verbs: ['create'] },
+      { apiGroups: [''], resources: ['events'], verbs: ['create'] },
+    ]);
+    for (const values of VALUES_MATRIX) {
+      const kinds = (await render(values)).map((object) => object.kind);
+      expect(kinds, values.name).not.toContain('ClusterRole');
+      expect(kinds, values.name).not.toContain('ClusterRoleBinding');
+    }
+  });
+
+  it('runs under its own ServiceAccount, bound to that Role, the only pod with a token', async () => {
+    const objects = await render(defaults);
+    const account = find(objects, 'ServiceAccount', CONTROLLER);
+    // A pod that merely names the account gets no token; the controller asks for one.
+    expect(account['automountServiceAccountToken']).toBe(false);
+    expect(find(objects, 'RoleBinding', CONTROLLER)).toMatchObject({
+      roleRef: { apiGroup: 'rbac.authorization.k8s.io', kind: 'Role', name: CONTROLLER },
+      subjects: [{ kind: 'ServiceAccount', name: CONTROLLER, namespace: NAMESPACE }],
+    });
+    const withToken = workloads(objects).filter(
+      (workload) => workload.spec.template.spec.automountServiceAccountToken !== false,
+    );
+    expect(withToken.map((workload) => `${workload.kind} ${workload.metadata.name}`)).toEqual([
+      `Deployment ${CONTROLLER}`,
+    ]);
+    expect(withToken[0]!.spec.template.spec.serviceAccountName).toBe(CONTROLLER);
+  });
+
+  it('is told its namespace, identity, mesh and Lease, and probed on /healthz', async () => {
+    const objects = await render(defaults);
+    const workload = find(objects, 'Deployment', CONTROLLER) as Workload;
+    const container = workload.spec.template.spec.containers[0]!;
+    expect([container.workingDir, container.command, container.args]).toEqual([
+      '/app',
+      ['node'],
+      ['services/chaos-controller/dist/main.js'],
+    ]);
+    const fieldOf = (name: string) =>
+      container.env?.find((variable) => variable.name === name)?.valueFrom?.fieldRef?.fieldPath;
+    expect(fieldOf('CATMESH_NAMESPACE')).toBe('metadata.namespace');
+    const env = envOf(container);
+    // The Lease identity: the pod name, unique per replica.
+    expect(env.get('CATMESH_INSTANCE_ID')).toBe('$(POD_NAME)');
+    expect(fieldOf('POD_NAME')).toBe('metadata.name');
+    expect(env.get('CATMESH_MESH_SELECTOR')).toBe('app.kubernetes.io/instance=catmesh');
+    expect(env.get('CATMESH_LEASE_NAME')).toBe(CONTROLLER);
+    expect(env.get('CATMESH_METRICS_PORT')).toBe('9501');
+    expect(env.get('CATMESH_LOG_LEVEL')).toBe('info');
+    expect(env.get('CATMESH_SHUTDOWN_GRACE')).toBe('20s');
+    expect(env.get('OTEL_EXPORTER_OTLP_ENDPOINT')).toBe('http://catmesh-jaeger:4318');
+    // No gRPC API and no fault admin API of its own.
+    expect(env.has('CATMESH_GRPC_PORT')).toBe(false);
+    expect(env.has('CATMESH_ADMIN_PORT')).toBe(false);
+    expect(container.ports).toEqual([{ name: 'metrics', containerPort: 9501 }]);
+    // Readiness is not /readyz (the Lease holder only): a standby never Ready stalls rollouts.
+    expect(container.readinessProbe?.httpGet).toEqual({ path: '/healthz', port: 'metrics' });
+    expect(container.livenessProbe?.httpGet).toEqual({ path: '/healthz', port: 'metrics' });
+    expect(container.volumeMounts).toEqual([{ name: 'tmp', mountPath: '/tmp' }]);
+    expect(workload.spec.replicas).toBe(1);
+  });
+
+  it('reaches the API server where chaosController.apiServer says, with its replicas', async () => {
+    const objects = await renderChart({
+      name: 'controller narrowed',
+      set: {
+        'chaosController.replicas': '2',
+        'chaosController.apiServer.cidrs': '{172.18.0.2/32}',
+        'chaosController.apiServer.ports': '{6443}',
+      },
+    });
+    expect((find(objects, 'Deployment', CONTROLLER) as Workload).spec.replicas).toBe(2);
+    const policy = find(objects, 'NetworkPolicy', 'catmesh-allow-to-api-server');
+    expect(policy['spec']).toEqual({
+      podSelector: {
+        matchLabels: {
+          'app.kubernetes.io/name': 'chaos-controller',
+          'app.kubernetes.io/instance': 'catmesh',
+        },
+        matchExpressions: [{ key: 'chaos.catmesh.dev/partition', operator: 'DoesNotExist' }],
+      },
+      policyTypes: ['Egress'],
+      egress: [
+        { to: [{ ipBlock: { cidr: '172.18.0.2/32' } }], ports: [{ protocol: 'TCP', port: 6443 }] },
+      ],
+    });
+    const byDefault = find(await render(defaults), 'NetworkPolicy', 'catmesh-allow-to-api-server');
+    expect(byDefault['spec']).toMatchObject({
+      egress: [
+        {
+          to: [{ ipBlock: { cidr: '0.0.0.0/0' } }],
+          ports: [
+            { protocol: 'TCP', port: 443 },
+            { protocol: 'TCP', port: 6443 },
+          ],
+        },
+      ],
+    });
+  });
+
+  it('when off, renders nothing of it: no account, Role, pod, policy or rule naming it', async () => {
+    const objects = await render(controllerOff);
+    expect(objects.filter((object) => JSON.stringify(object).includes('chaos-controller'))).toEqual(
+      [],
+    );
+    // Its graph edges are dropped, not the policies of the workloads they reach.
+    expect(objects.map((object) => object.metadata.name)).toEqual(
+      expect.arrayContaining(['catmesh-allow-to-cat-feeder', 'catmesh-allow-to-orders']),
+    );
+  });
+});
+
 describe('bad values', () => {
   it.each([
     ['catFeeder.replicas=4', "at '/catFeeder/replicas': value must be one of 3, 5"],
@@ -212,7 +358,38 @@ describe('bad values', () => {
     ['nats.ports.client=70000', "at '/nats/ports/client': maximum: got 70,000, want 65,535"],
     ['catFeeder.replica=3', "at '/catFeeder': additional properties 'replica' not allowed"],
     ['bogus=1', "additional properties 'bogus' not allowed"],
-    ['chaosController.enabled=true', "at '/chaosController/enabled': value must be false"],
+    ['dashboard.enabled=true', "at '/dashboard/enabled': value must be false"],
+    ['chaosController.enabled=yes', "at '/chaosController/enabled': got string, want boolean"],
+    ['chaosController.replicas=0', "at '/chaosController/replicas': minimum: got 0, want 1"],
+    ['chaosController.replicas=4', "at '/chaosController/replicas': maximum: got 4, want 3"],
+    [
+      'chaosController.ports.metrics=65536',
+      "at '/chaosController/ports/metrics': maximum: got 65,536, want 65,535",
+    ],
+    [
+      'chaosController.ports.grpc=7501',
+      "at '/chaosController/ports': additional properties 'grpc' not allowed",
+    ],
+    [
+      'chaosController.apiServer={"cidrs":["10.96.0.1"],"ports":[443]}',
+      "at '/chaosController/apiServer/cidrs/0': '10.96.0.1' does not match pattern",
+    ],
+    [
+      'chaosController.apiServer={"cidrs":["fd00::/8"],"ports":[443]}',
+      "at '/chaosController/apiServer/cidrs/0': 'fd00::/8' does not match pattern",
+    ],
+    [
+      'chaosController.apiServer={"cidrs":["0.0.0.0/0"],"ports":[]}',
+      "at '/chaosController/apiServer/ports': minItems: got 0, want 1",
+    ],
+    [
+      'chaosController.apiServer={"cidrs":["0.0.0.0/0"],"ports":[0]}',
+      "at '/chaosController/apiServer/ports/0': minimum: got 0, want 1",
+    ],
+    [
+      'chaosController.apiServer={"cidr":"0.0.0.0/0","ports":[443]}',
+      "at '/chaosController/apiServer': additional properties 'cidr' not allowed",
+    ],
     [
       'serviceGraph=[{"from":"orders","to":"mailer","port":"grpc"}]',
       "at '/serviceGraph/0/to': value must be one of 'nats', 'cat-feeder'",
@@ -223,7 +400,7 @@ describe('bad values', () => {
     ],
     ['networkPolicies.dns.port=0', "at '/networkPolicies/dns/port': minimum: got 0, want 1"],
   ])('refuses %s with the schema message', async (pair, message) => {
-    const flag = pair.includes('=[') ? '--set-json' : '--set';
+    const flag = /=[[{]/.test(pair) ? '--set-json' : '--set';
     const result = await helm(['template', 'catmesh', CHART_DIR, flag, pair]);
     expect(result.code).not.toBe(0);
     expect(result.stdout).toBe('');

@@ -92,6 +92,7 @@ export const VALUES_MATRIX: readonly ValuesCase[] = [
   { name: 'tracing off', set: { 'tracing.enabled': 'false' } },
   { name: 'kind preset', files: ['presets/kind.yaml'] },
   { name: 'minikube preset', files: ['presets/minikube.yaml'] },
+  { name: 'chaos controller off', set: { 'chaosController.enabled': 'false' } },
   {
     name: 'ServiceMonitor on, loadgen off, metrics annotations off',
     set: {

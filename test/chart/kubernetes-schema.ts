@@ -29,11 +29,10 @@ function definitionName(apiVersion: string, kind: string): string {
     return `IoK8sApiextensionsApiserverPkgApisApiextensionsV1${kind}`;
   }
   const [group, version] = apiVersion.includes('/') ? apiVersion.split('/') : ['core', apiVersion];
-  const groupPart = (group ?? '')
-    .replace(/\.k8s\.io$/, '')
-    .split('.')
-    .map((part) => part.charAt(0).toUpperCase() + part.slice(1))
-    .join('');
+  // A group's Go package is its first label: networking.k8s.io is networking,
+  // rbac.authorization.k8s.io is rbac.
+  const firstLabel = (group ?? '').split('.')[0] ?? '';
+  const groupPart = firstLabel.charAt(0).toUpperCase() + firstLabel.slice(1);
   const versionPart = (version ?? '').charAt(0).toUpperCase() + (version ?? '').slice(1);
   return `IoK8sApi${groupPart}${versionPart}${kind}`;
 }

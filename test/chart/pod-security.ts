@@ -1,7 +1,8 @@
 // Pod Security Standards, "restricted" profile (Kubernetes 1.33), one check per rule of
 // https://kubernetes.io/docs/concepts/security/pod-security-standards/ (the baseline rules
 // included, since restricted is baseline and more), plus what catmesh asks on top: a read-only
-// root file system and no service account token.
+// root file system, and no service account token but under a service account of the pod's own
+// (the chaos controller's, bound to its Role).
 import type { IIoK8sApiCoreV1Container } from 'kubernetes-models/v1/Container';
 import type { IIoK8sApiCoreV1PodSpec } from 'kubernetes-models/v1/PodSpec';
 
@@ -217,10 +218,15 @@ export const RESTRICTED_RULES: readonly PodSecurityRule[] = [
       ),
   },
   {
-    rule: 'catmesh: no service account token',
-    check: (pod) =>
-      pod.automountServiceAccountToken === false
+    rule: 'catmesh: no service account token but with a service account of its own',
+    check: (pod) => {
+      if (pod.automountServiceAccountToken === false) return [];
+      // The namespace's default account is every pod's that names none: its token is no identity.
+      const account = pod.serviceAccountName ?? 'default';
+      if (account === 'default') return ['pod: the default service account token is mounted'];
+      return pod.automountServiceAccountToken === true
         ? []
-        : ['pod: the service account token is mounted'],
+        : [`pod: ${account}'s token is mounted by default, not asked for`];
+    },
   },
 ];

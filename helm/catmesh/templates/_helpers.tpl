@@ -100,12 +100,17 @@ downward API's pod identity for the k8s.* resource attributes of its traces.
   value: {{ .root.Chart.AppVersion | quote }}
 - name: CATMESH_INSTANCE_ID
   value: $(POD_NAME)
+{{- /* The chaos controller serves no gRPC and no fault admin API: it has a metrics port only. */}}
+{{- with .ports.grpc }}
 - name: CATMESH_GRPC_PORT
-  value: {{ .ports.grpc | quote }}
+  value: {{ . | quote }}
+{{- end }}
 - name: CATMESH_METRICS_PORT
   value: {{ .ports.metrics | quote }}
+{{- with .ports.admin }}
 - name: CATMESH_ADMIN_PORT
-  value: {{ .ports.admin | quote }}
+  value: {{ . | quote }}
+{{- end }}
 - name: CATMESH_LOG_LEVEL
   value: {{ $v.logLevel }}
 - name: CATMESH_SHUTDOWN_GRACE
@@ -156,9 +161,17 @@ livenessProbe:
   failureThreshold: 3
 {{- end -}}
 
-{{/* The pod spec fields every catmesh workload shares. */}}
+{{/*
+The pod spec fields every catmesh workload shares, with no service account token: only the chaos
+controller talks to the Kubernetes API, and it takes catmesh.podShared and an account of its own.
+*/}}
 {{- define "catmesh.podCommon" -}}
 automountServiceAccountToken: false
+{{ include "catmesh.podShared" . }}
+{{- end -}}
+
+{{/* catmesh.podCommon but the service account token. */}}
+{{- define "catmesh.podShared" -}}
 enableServiceLinks: false
 terminationGracePeriodSeconds: {{ add .Values.shutdown.graceSeconds .Values.shutdown.marginSeconds }}
 securityContext:
@@ -185,6 +198,9 @@ loadgen: [grpc, metrics, admin]
 {{- end }}
 {{- if .Values.tracing.enabled }}
 jaeger: [otlp-grpc, otlp-http, ui, health]
+{{- end }}
+{{- if .Values.chaosController.enabled }}
+chaos-controller: [metrics]
 {{- end }}
 test-place-order: []
 {{- end -}}

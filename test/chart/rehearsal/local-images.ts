@@ -26,7 +26,7 @@ function dockerfileEnv(): Record<string, string> {
 export function localImage(image: string): LocalImage {
   const repository = image.slice(0, image.lastIndexOf(':'));
   if (repository === 'catmesh' || repository.endsWith('/catmesh')) {
-    const mains = ['cat-feeder', 'inventory', 'orders', 'loadgen'].map(
+    const mains = ['cat-feeder', 'inventory', 'orders', 'loadgen', 'chaos-controller'].map(
       (service) => `services/${service}/dist/main.js`,
     );
     for (const built of [...mains, 'packages/cli/dist/bin/catmesh.js']) {

@@ -13,6 +13,7 @@ import type {
   NetworkFaults,
   NetworkPartitionRequest,
 } from '@catmesh/chaos';
+import { meshInstanceOf } from '@catmesh/chaos-controller';
 import { createNetfilterInjector, type AppliedFault } from '@catmesh/faults';
 import {
   PARTITION_LABEL,
@@ -60,22 +61,15 @@ export class RehearsalMesh implements MeshAccess {
 
   instances(): Promise<readonly MeshInstance[]> {
     return Promise.resolve(
-      this.rehearsal.podNames().flatMap((pod): MeshInstance[] => {
-        const service = this.rehearsal.podLabels(pod)['app.kubernetes.io/name'];
-        const ports = this.rehearsal.podPorts(pod);
-        const ip = this.rehearsal.podIp(pod);
-        const api = ports.get('grpc') ?? ports.get('client');
-        if (service === undefined || api === undefined) return [];
-        const admin = ports.get('admin');
-        return [
-          {
+      this.rehearsal.podNames().flatMap(
+        (pod) =>
+          meshInstanceOf({
             name: pod,
-            service,
-            address: `${ip}:${api}`,
-            ...(admin !== undefined && { adminAddress: `${ip}:${admin}` }),
-          },
-        ];
-      }),
+            labels: this.rehearsal.podLabels(pod),
+            ip: this.rehearsal.podIp(pod),
+            ports: this.rehearsal.podPorts(pod),
+          }) ?? [],
+      ),
     );
   }
 
