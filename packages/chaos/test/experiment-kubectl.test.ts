@@ -2,9 +2,6 @@
 // to the fake API server serving the chart's CRD, and `kubectl get` shows the CRD's columns.
 import { execFile } from 'node:child_process';
 import { existsSync } from 'node:fs';
-import { mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import {
@@ -28,21 +25,17 @@ const LIBRARY = fileURLToPath(new URL('../../../k8s/experiments/', import.meta.u
 const library = (await readLibrary(LIBRARY)).map((entry) => entry.experiment);
 
 let server: FakeApiServer;
-let directory: string;
 let kubeconfig: string;
 
 beforeAll(async () => {
   server = await startFakeApiServer({
     crds: [experimentCrd() as unknown as CustomResourceDefinition],
   });
-  directory = await mkdtemp(join(tmpdir(), 'experiment-kubectl-'));
-  kubeconfig = join(directory, 'kubeconfig');
-  await server.writeKubeconfig(kubeconfig, 'admin');
+  kubeconfig = await server.kubeconfig('admin');
 });
 
 afterAll(async () => {
   await server?.close();
-  await rm(directory, { recursive: true, force: true });
 });
 
 async function kubectl(...args: string[]): Promise<string> {

@@ -9,9 +9,6 @@
 // one event loop, so "both clocks run at the same rate", the condition client-go's guarantee
 // rests on, holds by construction. The checks compare the candidates' beliefs with the holder of
 // record in the server's store, read synchronously, never with wall-clock time.
-import { mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { CoordinationV1Api, KubeConfig } from '@kubernetes/client-node';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { createLogger } from '@catmesh/runtime';
@@ -40,7 +37,6 @@ const SHORT: Omit<LeaseElectionOptions, 'identity'> = {
 };
 
 let server: FakeApiServer;
-let directory: string;
 let kubeconfig: string;
 let running: Candidate[];
 let stopWatching: () => void;
@@ -48,9 +44,7 @@ let writes: LeaseWrite[];
 
 beforeEach(async () => {
   server = await startFakeApiServer();
-  directory = await mkdtemp(join(tmpdir(), 'leader-lease-'));
-  kubeconfig = join(directory, 'kubeconfig');
-  await server.writeKubeconfig(kubeconfig, 'admin');
+  kubeconfig = await server.kubeconfig('admin');
   running = [];
   writes = [];
   stopWatching = server.store.watch({
@@ -74,7 +68,6 @@ afterEach(async () => {
   await Promise.all(running.map((candidate) => candidate.stop()));
   stopWatching();
   await server.close();
-  await rm(directory, { recursive: true, force: true });
 });
 
 /** The Lease spec as stored: MicroTimes are the strings the server keeps. */

@@ -1,9 +1,6 @@
 // The controller's informer against the fake API server, through the real client-node: it follows
 // every change, asks for bookmarks (so a quiet watch survives a compaction without a re-list),
 // lists again after 410 Gone, and outlives failures with backoff.
-import { mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { CoreV1Api, KubeConfig, Watch, type V1ConfigMap } from '@kubernetes/client-node';
 import {
   BUILT_IN_TYPES,
@@ -19,17 +16,14 @@ const PATH = `/api/v1/namespaces/${NAMESPACE}/configmaps`;
 const CONFIGMAPS = BUILT_IN_TYPES.find((type) => type.plural === 'configmaps') as ResourceType;
 
 let server: FakeApiServer;
-let directory: string;
 let config: KubeConfig;
 let core: CoreV1Api;
 const running: AbortController[] = [];
 
 beforeAll(async () => {
   server = await startFakeApiServer({ bookmarkIntervalMs: 50 });
-  directory = await mkdtemp(join(tmpdir(), 'list-watch-'));
-  await server.writeKubeconfig(join(directory, 'kubeconfig'), 'admin');
   config = new KubeConfig();
-  config.loadFromFile(join(directory, 'kubeconfig'));
+  config.loadFromFile(await server.kubeconfig('admin'));
   core = config.makeApiClient(CoreV1Api);
 });
 
@@ -37,10 +31,7 @@ afterEach(() => {
   for (const controller of running.splice(0)) controller.abort();
 });
 
-afterAll(async () => {
-  await server.close();
-  await rm(directory, { recursive: true, force: true });
-});
+afterAll(() => server.close());
 
 interface Started {
   readonly informer: ListWatch<V1ConfigMap>;

@@ -47,6 +47,11 @@ export interface ExperimentStatus {
   readonly phase?: ExperimentPhase;
   readonly startedAt?: string;
   readonly finishedAt?: string;
+  /**
+   * Carried by every fault the run applied, so that a controller that did not start the run (a
+   * restart, a new Lease holder) can still revert them.
+   */
+  readonly runId?: string;
   /** The fault in force now, in a few words (a printer column). */
   readonly fault?: string;
   /** How many targets are in which state, e.g. `2/3 injected` (a printer column). */
@@ -69,6 +74,7 @@ export const experimentStatusSchema = {
     phase: { type: 'string', enum: [...EXPERIMENT_PHASES] },
     startedAt: time,
     finishedAt: time,
+    runId: text,
     fault: text,
     targetSummary: text,
     targets: {

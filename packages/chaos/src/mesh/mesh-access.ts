@@ -43,6 +43,12 @@ export interface ProcessFaultRecord {
  * runner, the kubelet): they hold the expiry, so a fault ends on time even if the experiment dies.
  */
 export interface ProcessFaults {
+  /**
+   * The kinds this mesh can do to a process; preflight refuses a step of any other kind. Not
+   * every runner can do both: the kubelet restarts a deleted pod, but nothing in the Kubernetes
+   * API stops a container's processes.
+   */
+  readonly kinds: readonly ProcessFaultKind[];
   apply(request: ProcessFaultRequest): Promise<ProcessFaultRecord>;
   list(): Promise<readonly ProcessFaultRecord[]>;
   revert(id: string): Promise<void>;

@@ -3,6 +3,8 @@
 // now. `catmesh chaos run --dry-run` prints this and stops; a problem here exits 2 with nothing
 // applied.
 import { FaultAdmins } from '../drivers/fault-admin.js';
+import { MECHANISMS } from '../experiment/experiment-types.js';
+import { MECHANISM_KINDS } from '../experiment/parse-experiment.js';
 import type { MeshAccess, MeshInstance } from '../mesh/mesh-access.js';
 import { ReplicaRoles, type GroupView } from '../mesh/replica-roles.js';
 import type { ExperimentPlan } from '../plan/plan-experiment.js';
@@ -42,6 +44,18 @@ export async function preflight(plan: ExperimentPlan, mesh: MeshAccess): Promise
   }
   if (plan.steps.some((step) => step.spec.mechanism === 'process') && !mesh.processFaults) {
     problems.push(`the process mechanism is not available on ${mesh.description}`);
+  }
+  for (const { spec, index } of plan.steps) {
+    const kinds = mesh.processFaults?.kinds;
+    if (spec.mechanism !== 'process' || kinds === undefined) continue;
+    const kind = spec.fault.kind;
+    if ((kinds as readonly string[]).includes(kind)) continue;
+    const instead = MECHANISMS.filter(
+      (mechanism) => mechanism !== 'process' && MECHANISM_KINDS[mechanism].includes(kind),
+    );
+    problems.push(
+      `spec.steps[${index}] (${spec.name}): the process mechanism cannot ${kind} on ${mesh.description} (it can: ${kinds.join(', ') || 'nothing'})${instead.length > 0 ? `; use ${instead.map((m) => `mechanism: ${m}`).join(' or ')}` : ''}`,
+    );
   }
   for (const mechanism of ['networkpolicy', 'netfilter'] as const) {
     if (

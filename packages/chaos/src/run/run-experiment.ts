@@ -18,7 +18,7 @@ import { ReplicaRoles } from '../mesh/replica-roles.js';
 import { observeRaft, type RaftSample } from '../observe/raft-observer.js';
 import { describeStep } from '../plan/describe-plan.js';
 import type { ExperimentPlan, TimedStep } from '../plan/plan-experiment.js';
-import { resolveStep, type Placement } from '../plan/resolve-step.js';
+import { EXPIRY_BACKSTOP_MS, resolveStep, type Placement } from '../plan/resolve-step.js';
 import { findings } from '../report/findings.js';
 import { judgeHypothesis } from '../report/hypothesis.js';
 import { operationReport } from '../report/operation-stats.js';
@@ -49,6 +49,10 @@ export type RunEvent =
       readonly type: 'applied';
       readonly step: string;
       readonly description: string;
+      /** The instances that hold the fault (one side of a partition). */
+      readonly targets: readonly string[];
+      /** When the holders drop the fault on their own (epoch milliseconds). */
+      readonly expiresAt: number;
       readonly at: number;
     }
   | { readonly type: 'reverted'; readonly step: string; readonly at: number }
@@ -69,6 +73,11 @@ export interface RunOptions {
   /** Aborting stops the run early: faults are reverted and the report is still written. */
   readonly signal?: AbortSignal;
   readonly onEvent?: (event: RunEvent) => void;
+  /**
+   * Carried by every fault the run applies, so that whoever outlives the run can revert them by
+   * it (the controller keeps it in the experiment's status); unique by default.
+   */
+  readonly runId?: string;
 }
 
 export interface RunResult {
@@ -98,7 +107,7 @@ export async function runExperiment(options: RunOptions): Promise<RunResult> {
   const { experiment } = plan;
   const checked = await preflight(plan, mesh);
   const instances = checked.instances;
-  const runId = `${experiment.metadata.name}-${Date.now().toString(36)}`;
+  const runId = options.runId ?? `${experiment.metadata.name}-${Date.now().toString(36)}`;
   const startedAt = new Date();
   const t0 = performance.now();
   const clock = (): number => performance.now() - t0;
@@ -278,12 +287,13 @@ async function runStep(state: StepState, faultStart: number, context: StepContex
   const name = timed.spec.name;
   try {
     const group = context.roles ? await context.roles.view() : undefined;
+    const now = Date.now();
     const resolved = resolveStep(timed.spec, timed.index, timed.durationMs, {
       instances: context.instances,
       ...(group && { group }),
       seed: context.plan.seed,
       runId: context.runId,
-      now: Date.now(),
+      now,
     });
     state.targets = resolved.targets.map((t) => t.name);
     state.peers = resolved.peers ? resolved.peers.map((p) => p.name) : null;
@@ -305,7 +315,14 @@ async function runStep(state: StepState, faultStart: number, context: StepContex
     }
     state.placements = applied;
     state.appliedAt = clock();
-    emit({ type: 'applied', step: name, description: state.description, at: state.appliedAt });
+    emit({
+      type: 'applied',
+      step: name,
+      description: state.description,
+      targets: state.targets,
+      expiresAt: now + timed.durationMs + EXPIRY_BACKSTOP_MS,
+      at: state.appliedAt,
+    });
   } catch (error) {
     state.error = (error as Error).message;
     emit({ type: 'step-failed', step: name, error: state.error, at: clock() });

@@ -24,6 +24,8 @@ export async function localMeshAccess(state: StateDir): Promise<MeshAccess> {
   const client = (): Promise<RunnerControlClient> =>
     (runner ??= RunnerControlClient.connect(state));
   const processFaults: ProcessFaults = {
+    // The runner holds the processes: SIGKILL, and SIGSTOP/SIGCONT.
+    kinds: ['kill', 'pause'],
     apply: async (request) => record(await (await client()).applyProcessFault(request)),
     list: async () => (await (await client()).listProcessFaults()).map(record),
     revert: async (id) => {
