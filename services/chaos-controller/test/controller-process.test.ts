@@ -376,6 +376,9 @@ describe('the chaos controller process against a catmesh mesh', requires(problem
     expect(read.stderr).toBe('');
     expect(read.stdout).toContain(`latency: hypothesis ${report.hypothesis.verdict.toUpperCase()}`);
     expect(await readFile(join(out, 'report.html'), 'utf8')).toBe(data['report.html']);
+    const described = await kubectl('describe', 'chaosexperiment', 'latency');
+    expect(described).toMatch(/Normal\s+Injected\s+.*catmesh-chaos-controller\s+slow-inventory:/);
+    expect(described).toMatch(/Type:\s+Complete/);
     const table = await kubectl('get', 'chaosexperiments');
     expect(table).toMatch(/NAME\s+PHASE\s+TARGETS\s+FAULT\s+VERDICT\s+AGE/);
     expect(table).toMatch(

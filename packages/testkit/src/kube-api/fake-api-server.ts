@@ -228,7 +228,11 @@ async function handle(
   });
   if (route.target === 'collection') {
     if (method === 'GET') {
-      const selector = selectorOf(query.get('labelSelector'), query.get('fieldSelector'));
+      const selector = selectorOf(
+        query.get('labelSelector'),
+        query.get('fieldSelector'),
+        route.type,
+      );
       const items = store.list(route.type, route.namespace, selector);
       return reply(200, asRequested(request, route.type, items, store.resourceVersion));
     }
@@ -327,7 +331,7 @@ function watch(
   bookmarkIntervalMs: number,
   watches: Set<ServerResponse>,
 ): void {
-  const selector = selectorOf(query.get('labelSelector'), query.get('fieldSelector'));
+  const selector = selectorOf(query.get('labelSelector'), query.get('fieldSelector'), route.type);
   const timeoutSeconds = Number(query.get('timeoutSeconds') ?? '1800');
   if (!Number.isSafeInteger(timeoutSeconds) || timeoutSeconds < 0) {
     throw new ApiError('BadRequest', `invalid timeoutSeconds "${query.get('timeoutSeconds')}"`);

@@ -179,7 +179,7 @@ export class ObjectStore {
   list(type: ResourceType, namespace: string | undefined, selector: Selector): KubeObject[] {
     const prefix = prefixOf(type, namespace);
     return [...this.objects.entries()]
-      .filter(([key, object]) => key.startsWith(prefix) && selector(object.metadata))
+      .filter(([key, object]) => key.startsWith(prefix) && selector(object.metadata, object))
       .map(([, object]) => structuredClone(object));
   }
 
@@ -396,13 +396,13 @@ export class ObjectStore {
 function deliver(watcher: Watcher, change: Change): void {
   if (!change.key.startsWith(watcher.prefix)) return;
   const { selector, onEvent } = watcher.request;
-  const matches = selector(change.object.metadata);
+  const matches = selector(change.object.metadata, change.object);
   const object = structuredClone(change.object);
   if (change.type !== 'MODIFIED' || change.previous === undefined) {
     if (matches) onEvent({ type: change.type, object });
     return;
   }
-  const matched = selector(change.previous.metadata);
+  const matched = selector(change.previous.metadata, change.previous);
   if (matched && matches) onEvent({ type: 'MODIFIED', object });
   else if (matches) onEvent({ type: 'ADDED', object });
   else if (matched) onEvent({ type: 'DELETED', object });

@@ -5,8 +5,11 @@ import { ApiError } from './status.js';
 // https://kubernetes.io/docs/concepts/overview/working-with-objects/labels/#label-selectors;
 // Field Selectors, https://kubernetes.io/docs/concepts/overview/working-with-objects/field-selectors/).
 
-/** Whether an object's metadata satisfies the request's selectors. */
-export type Selector = (metadata: SelectableMeta) => boolean;
+/**
+ * Whether an object satisfies the request's selectors: by its metadata, and for the few
+ * kind-specific fields the API indexes (an Event's involvedObject, a Pod's phase), by the object.
+ */
+export type Selector = (metadata: SelectableMeta, object?: unknown) => boolean;
 
 export interface SelectableMeta {
   readonly name: string;
@@ -22,13 +25,17 @@ type Requirement =
 const KEY = /^([a-z0-9]([-a-z0-9.]*[a-z0-9])?\/)?[A-Za-z0-9]([-A-Za-z0-9_.]*[A-Za-z0-9])?$/;
 const VALUE = /^([A-Za-z0-9]([-A-Za-z0-9_.]*[A-Za-z0-9])?)?$/;
 
-/** Both selectors of a request; an empty or absent one selects everything. */
-export function selectorOf(labelSelector: string | null, fieldSelector: string | null): Selector {
+/** Both selectors of a request on a kind; an empty or absent one selects everything. */
+export function selectorOf(
+  labelSelector: string | null,
+  fieldSelector: string | null,
+  kind?: { readonly group: string; readonly plural: string },
+): Selector {
   const labels = parseLabelSelector(labelSelector ?? '');
-  const fields = parseFieldSelector(fieldSelector ?? '');
-  return (metadata) => {
+  const fields = parseFieldSelector(fieldSelector ?? '', kind);
+  return (metadata, object) => {
     const own = labelsOf(metadata.labels);
-    return labels.every((r) => satisfies(own, r)) && fields.every((f) => f(metadata));
+    return labels.every((r) => satisfies(own, r)) && fields.every((f) => f(metadata, object));
   };
 }
 
@@ -101,24 +108,62 @@ function satisfies(labels: Record<string, string>, requirement: Requirement): bo
   }
 }
 
-// Every resource supports metadata.name and metadata.namespace; kind-specific fields such as
-// spec.nodeName are refused, as kube-apiserver refuses a field it does not index.
-const FIELDS = { 'metadata.name': 'name', 'metadata.namespace': 'namespace' } as const;
+// Every resource supports metadata.name and metadata.namespace; a few kinds index more (the
+// fields kube-apiserver registers for them: `kubectl describe` finds an object's Events by
+// involvedObject.*), and any other field is refused, as kube-apiserver refuses one it does not
+// index.
+const KIND_FIELDS: Readonly<Record<string, readonly string[]>> = {
+  '/events': [
+    'involvedObject.kind',
+    'involvedObject.namespace',
+    'involvedObject.name',
+    'involvedObject.uid',
+    'involvedObject.apiVersion',
+    'involvedObject.resourceVersion',
+    'involvedObject.fieldPath',
+    'reason',
+    'reportingComponent',
+    'source',
+    'type',
+  ],
+  '/pods': [
+    'spec.nodeName',
+    'spec.restartPolicy',
+    'spec.schedulerName',
+    'spec.serviceAccountName',
+    'status.phase',
+    'status.podIP',
+    'status.nominatedNodeName',
+  ],
+};
 
-function parseFieldSelector(text: string): ((metadata: SelectableMeta) => boolean)[] {
+function fieldValue(metadata: SelectableMeta, object: unknown, field: string): string {
+  if (field === 'metadata.name') return metadata.name;
+  if (field === 'metadata.namespace') return metadata.namespace ?? '';
+  // An Event's `source` field is its source's component.
+  const path = field === 'source' ? ['source', 'component'] : field.split('.');
+  let value: unknown = object;
+  for (const part of path) value = (value as Record<string, unknown> | undefined)?.[part];
+  return value === undefined || value === null ? '' : String(value);
+}
+
+function parseFieldSelector(
+  text: string,
+  kind?: { readonly group: string; readonly plural: string },
+): ((metadata: SelectableMeta, object?: unknown) => boolean)[] {
+  const indexed = kind === undefined ? [] : (KIND_FIELDS[`${kind.group}/${kind.plural}`] ?? []);
   return splitTerms(text).map((term) => {
     const match = /^(?<field>[^=!]+?)\s*(?<op>==|=|!=)\s*(?<value>.*)$/.exec(term)?.groups;
     if (match === undefined) {
       throw new ApiError('BadRequest', `invalid selector: '${text}'; can't understand '${term}'`);
     }
     const field = match['field'] ?? '';
-    if (!Object.hasOwn(FIELDS, field)) {
+    if (field !== 'metadata.name' && field !== 'metadata.namespace' && !indexed.includes(field)) {
       throw new ApiError('BadRequest', `field label not supported: ${field}`);
     }
-    const key = FIELDS[field as keyof typeof FIELDS];
     const value = match['value'] ?? '';
     return match['op'] === '!='
-      ? (metadata) => metadata[key] !== value
-      : (metadata) => metadata[key] === value;
+      ? (metadata, object) => fieldValue(metadata, object, field) !== value
+      : (metadata, object) => fieldValue(metadata, object, field) === value;
   });
 }

@@ -275,4 +275,61 @@ describe('names and selectors', () => {
       ),
     ).toEqual({ code: 400, reason: 'BadRequest' });
   });
+  // Field Selectors: "Supported fields" — besides metadata.name and metadata.namespace, each kind
+  // has the fields its API registers; `kubectl describe` finds an object's Events by
+  // involvedObject.*. https://kubernetes.io/docs/concepts/overview/working-with-objects/field-selectors/#supported-fields
+  it("selects Events by their involvedObject's fields, and Pods by status.phase", async () => {
+    const event = (name: string, involved: string, type: string) => ({
+      metadata: { name },
+      involvedObject: {
+        kind: 'ChaosExperiment',
+        name: involved,
+        namespace: NAMESPACE,
+        uid: `uid-${involved}`,
+      },
+      reason: 'Injected',
+      message: 'm',
+      type,
+      source: { component: 'catmesh-chaos-controller' },
+    });
+    await core.createNamespacedEvent({
+      namespace: NAMESPACE,
+      body: event('ev-a', 'latency', 'Normal'),
+    });
+    await core.createNamespacedEvent({
+      namespace: NAMESPACE,
+      body: event('ev-b', 'kill', 'Warning'),
+    });
+    const events = async (fieldSelector: string) =>
+      (await core.listNamespacedEvent({ namespace: NAMESPACE, fieldSelector })).items.map(
+        (item) => item.metadata?.name,
+      );
+    expect(
+      await events(
+        'involvedObject.kind=ChaosExperiment,involvedObject.name=latency,involvedObject.uid=uid-latency',
+      ),
+    ).toEqual(['ev-a']);
+    expect(await events('type!=Normal,source=catmesh-chaos-controller')).toEqual(['ev-b']);
+    await core.createNamespacedPod({
+      namespace: NAMESPACE,
+      body: { metadata: { name: 'phase-pod' }, spec: { containers: [{ name: 'c', image: 'i' }] } },
+    });
+    await core.replaceNamespacedPodStatus({
+      namespace: NAMESPACE,
+      name: 'phase-pod',
+      body: { metadata: { name: 'phase-pod' }, status: { phase: 'Running' } },
+    });
+    const pods = async (fieldSelector: string) =>
+      (await core.listNamespacedPod({ namespace: NAMESPACE, fieldSelector })).items.map(
+        (item) => item.metadata?.name,
+      );
+    expect(await pods('status.phase=Running')).toEqual(['phase-pod']);
+    expect(await pods('status.phase=Pending')).toEqual([]);
+    // Indexed for Events, not for ConfigMaps.
+    expect(
+      await refusal(
+        core.listNamespacedConfigMap({ namespace: NAMESPACE, fieldSelector: 'reason=x' }),
+      ),
+    ).toEqual({ code: 400, reason: 'BadRequest' });
+  });
 });
