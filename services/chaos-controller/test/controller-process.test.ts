@@ -386,7 +386,7 @@ describe('the chaos controller process against a catmesh mesh', requires(problem
     );
   });
 
-  it('refuses an experiment the CRD schema rejects (422 naming the field), and fails one that selects nothing', async () => {
+  it('refuses what the CRD schema rejects (422 naming the field); fails an invalid experiment and one that selects nothing, touching nothing', async () => {
     await expect(
       applyExperiment('latency-is-zero.yaml', 'bad-schema', 0.3, (spec) => {
         spec['steps'] = [{ ...(spec['steps'] as object[])[0], duration: 'soon' }];
@@ -395,6 +395,18 @@ describe('the chaos controller process against a catmesh mesh', requires(problem
     expect(server.store.list(EXPERIMENTS, NAMESPACE, (meta) => meta.name === 'bad-schema')).toEqual(
       [],
     );
+
+    // Valid under the CRD's schema, but not an experiment: a latency fault needs its delay.
+    await applyExperiment('latency-is-zero.yaml', 'no-delay', 0.3, (spec) => {
+      const [step] = spec['steps'] as Record<string, unknown>[];
+      spec['steps'] = [{ ...step, fault: { kind: 'latency' } }];
+    });
+    const invalid = await waitForPhase('no-delay', ['Failed', 'Finished']);
+    expect(invalid.conditions?.find((c) => c.type === 'Accepted')).toMatchObject({
+      status: 'False',
+      reason: 'Invalid',
+    });
+    expect(invalid.summary).toContain('spec.steps[0].fault.delay: required for a latency fault');
 
     await applyExperiment('latency-is-zero.yaml', 'no-targets', 0.3, (spec) => {
       const [step] = spec['steps'] as Record<string, unknown>[];
