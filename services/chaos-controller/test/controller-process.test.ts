@@ -427,6 +427,12 @@ describe('the chaos controller process against a catmesh mesh', requires(problem
     expect(read.stderr).toMatch(
       /no-targets in namespace catmesh .* failed without a report: .*no-such-service/,
     );
+    const lost = await runCatmesh(
+      ['chaos', 'report', 'no-targets', '--kubernetes', '--kubeconfig', join(work, 'missing')],
+      userEnv(),
+    );
+    expect(lost.code).toBe(1);
+    expect(lost.stderr).toContain(`catmesh: kubeconfig ${join(work, 'missing')}: ENOENT`);
   });
 
   it('reverts every fault of a run before the finalizer lets a deleted experiment go', async () => {

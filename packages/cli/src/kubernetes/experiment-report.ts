@@ -33,8 +33,14 @@ export async function fetchExperimentReport(
   // Loaded only here: the rest of the CLI never needs a Kubernetes client.
   const { CoreV1Api, CustomObjectsApi, KubeConfig } = await import('@kubernetes/client-node');
   const config = new KubeConfig();
-  if (target.kubeconfig === undefined) config.loadFromDefault();
-  else config.loadFromFile(target.kubeconfig);
+  try {
+    if (target.kubeconfig === undefined) config.loadFromDefault();
+    else config.loadFromFile(target.kubeconfig);
+  } catch (error) {
+    throw new ReportUnavailableError(
+      `kubeconfig ${target.kubeconfig ?? '(default)'}: ${error instanceof Error ? error.message : String(error)}`,
+    );
+  }
   const namespace =
     target.namespace ?? config.getContextObject(config.getCurrentContext())?.namespace ?? 'default';
   const where = `chaosexperiment ${name} in namespace ${namespace} (${config.getCurrentCluster()?.server ?? 'no cluster'})`;
