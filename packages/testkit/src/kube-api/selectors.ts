@@ -144,7 +144,9 @@ function fieldValue(metadata: SelectableMeta, object: unknown, field: string): s
   const path = field === 'source' ? ['source', 'component'] : field.split('.');
   let value: unknown = object;
   for (const part of path) value = (value as Record<string, unknown> | undefined)?.[part];
-  return value === undefined || value === null ? '' : String(value);
+  // The indexed fields are strings and booleans (spec.hostNetwork); anything else matches nothing.
+  if (typeof value === 'string') return value;
+  return typeof value === 'boolean' || typeof value === 'number' ? String(value) : '';
 }
 
 function parseFieldSelector(
