@@ -30,6 +30,7 @@ export { experimentSchema } from './experiment/experiment-schema.js';
 export {
   EXPERIMENT_GROUP,
   EXPERIMENT_PLURAL,
+  EXPERIMENT_VERSION,
   experimentCrd,
   experimentCrdYaml,
   experimentOpenApiSchema,

@@ -11,7 +11,7 @@
 //    taken by anyone else.
 import type { Logger } from '@catmesh/runtime';
 import { ExperimentApi } from './experiment-api.js';
-import type { ExperimentResource } from './experiment-resource.js';
+import { ownerReferenceOf, type ExperimentResource } from './experiment-resource.js';
 import { KubernetesMesh } from './kubernetes-mesh.js';
 import type { KubeApis } from './kube-apis.js';
 import { runLeaderElection } from './leader-lease.js';
@@ -116,12 +116,7 @@ async function lead(
         networking: apis.networking,
         namespace,
         podSelector: options.meshSelector,
-        owner: {
-          apiVersion: resource.apiVersion ?? 'catmesh.dev/v1alpha1',
-          kind: resource.kind ?? 'ChaosExperiment',
-          name: resource.metadata.name,
-          uid: resource.metadata.uid,
-        },
+        owner: ownerReferenceOf(resource),
       }),
   });
   const informer: ListWatch<ExperimentResource> = new ListWatch<ExperimentResource>({

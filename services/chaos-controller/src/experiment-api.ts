@@ -7,6 +7,7 @@ import {
   EXPERIMENT_GROUP,
   EXPERIMENT_KIND,
   EXPERIMENT_PLURAL,
+  EXPERIMENT_VERSION as VERSION,
   type ExperimentStatus,
 } from '@catmesh/chaos';
 import type { CoreV1Event } from '@kubernetes/client-node';
@@ -14,7 +15,6 @@ import { ownerReferenceOf, type ExperimentResource } from './experiment-resource
 import { JSON_PATCH, MERGE_PATCH, statusCodeOf, type KubeApis } from './kube-apis.js';
 import type { ObjectList } from './list-watch.js';
 
-const VERSION = EXPERIMENT_API_VERSION.slice(EXPERIMENT_GROUP.length + 1);
 /** A ConfigMap holds at most 1 MiB (etcd's object limit); keep room for the metadata. */
 const CONFIG_MAP_BUDGET = 1_000_000;
 

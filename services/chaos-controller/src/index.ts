@@ -8,5 +8,6 @@ export type { KubeApis } from './kube-apis.js';
 export { kubeApis } from './kube-apis.js';
 export { FINALIZER, FORCE_CLEAN_ANNOTATION, TIME_SCALE_ANNOTATION } from './experiment-resource.js';
 export { reportConfigMapName } from './experiment-api.js';
+export { labelValue } from './partition-objects.js';
 export type { PodAddressing } from './pod-instances.js';
 export { meshInstanceOf, podInstance, SERVICE_LABEL } from './pod-instances.js';

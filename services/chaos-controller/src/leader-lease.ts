@@ -14,7 +14,6 @@
 // clocks run at the same rate.
 import { setTimeout as delay } from 'node:timers/promises';
 import {
-  ApiException,
   Observable,
   V1MicroTime,
   type ConfigurationOptions,
@@ -22,6 +21,7 @@ import {
   type V1Lease,
 } from '@kubernetes/client-node';
 import type { Logger } from '@catmesh/runtime';
+import { statusCodeOf } from './kube-apis.js';
 
 /** The calls the election makes: RBAC needs get, create and update on leases, nothing more. */
 export type LeaseApi = Pick<
@@ -175,7 +175,7 @@ class LeaseElector {
         return 'held';
       } catch (error) {
         // A conflict means the lease changed since, a 404 that it is gone: read it and decide.
-        const status = statusOf(error);
+        const status = statusCodeOf(error);
         if (status !== 409 && status !== 404) return this.failed('renew', error);
       }
     }
@@ -183,7 +183,7 @@ class LeaseElector {
     try {
       current = await call((o) => this.deps.api.readNamespacedLease(this.target(), o), signal);
     } catch (error) {
-      if (statusOf(error) !== 404) return this.failed('read', error);
+      if (statusCodeOf(error) !== 404) return this.failed('read', error);
       // A deleted lease is anyone's to create at once, so a leader stops before it re-creates.
       return this.term === undefined ? this.create(signal) : 'lost';
     }
@@ -334,7 +334,7 @@ class LeaseElector {
   }
 
   private failed(action: string, error: unknown): Outcome {
-    const status = statusOf(error);
+    const status = statusCodeOf(error);
     const context = { err: error, lease: this.describe(), status };
     if (status === 409) this.deps.logger.info(context, `${action} lost a race for the lease`);
     else this.deps.logger.warn(context, `${action} of the lease failed; retrying`);
@@ -375,10 +375,6 @@ function takeover(lease: V1Lease, identity: string, leaseDurationSeconds: number
       leaseTransitions: (lease.spec?.leaseTransitions ?? 0) + 1,
     },
   };
-}
-
-function statusOf(error: unknown): number | undefined {
-  return error instanceof ApiException ? error.code : undefined;
 }
 
 /** Runs `work` with a signal that aborts after `ms`. */

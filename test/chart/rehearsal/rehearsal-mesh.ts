@@ -6,14 +6,13 @@
 // - netfilter: a netfilter injector of @catmesh/faults inside the pods' network namespaces,
 //   dropping every packet between the sides, open connections included.
 // Both end on their own when their duration is over, like the controller's sweeper would.
-import { createHash } from 'node:crypto';
 import type {
   MeshAccess,
   MeshInstance,
   NetworkFaults,
   NetworkPartitionRequest,
 } from '@catmesh/chaos';
-import { meshInstanceOf } from '@catmesh/chaos-controller';
+import { labelValue, meshInstanceOf } from '@catmesh/chaos-controller';
 import { createNetfilterInjector, type AppliedFault } from '@catmesh/faults';
 import {
   PARTITION_LABEL,
@@ -28,12 +27,6 @@ interface Partition {
   readonly request: NetworkPartitionRequest;
   readonly revert: () => Promise<void>;
   readonly expiry: NodeJS.Timeout;
-}
-
-/** A label value for a request id: the id itself when it fits, else a digest of it. */
-function labelValue(id: string): string {
-  if (/^[A-Za-z0-9][-A-Za-z0-9_.]{0,61}[A-Za-z0-9]$/.test(id)) return id;
-  return `p-${createHash('sha256').update(id).digest('hex').slice(0, 16)}`;
 }
 
 export class RehearsalMesh implements MeshAccess {

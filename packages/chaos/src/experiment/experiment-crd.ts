@@ -18,7 +18,7 @@ import { EXPERIMENT_API_VERSION, EXPERIMENT_KIND } from './experiment-types.js';
 
 export const EXPERIMENT_GROUP = 'catmesh.dev';
 export const EXPERIMENT_PLURAL = 'chaosexperiments';
-const [, EXPERIMENT_VERSION] = EXPERIMENT_API_VERSION.split('/') as [string, string];
+export const [, EXPERIMENT_VERSION] = EXPERIMENT_API_VERSION.split('/') as [string, string];
 
 type SchemaNode = Readonly<Record<string, unknown>>;
 

@@ -2,9 +2,9 @@
 // ConfigMap, which holds report.json (and report.html when it fitted). Read with the user's own
 // kubeconfig, as kubectl would.
 import {
-  EXPERIMENT_API_VERSION,
   EXPERIMENT_GROUP,
   EXPERIMENT_PLURAL,
+  EXPERIMENT_VERSION,
   type ExperimentStatus,
 } from '@catmesh/chaos';
 
@@ -48,7 +48,7 @@ export async function fetchExperimentReport(
   try {
     experiment = (await config.makeApiClient(CustomObjectsApi).getNamespacedCustomObject({
       group: EXPERIMENT_GROUP,
-      version: EXPERIMENT_API_VERSION.slice(EXPERIMENT_GROUP.length + 1),
+      version: EXPERIMENT_VERSION,
       namespace,
       plural: EXPERIMENT_PLURAL,
       name,
