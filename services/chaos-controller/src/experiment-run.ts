@@ -15,7 +15,7 @@ import {
   type ExperimentPlan,
   type ExperimentStatus,
   type MeshAccess,
-  type MeshInstance,
+  type Preflight,
   type RunEvent,
 } from '@catmesh/chaos';
 import type { Logger } from '@catmesh/runtime';
@@ -81,12 +81,11 @@ export async function runExperimentResource(
   };
 
   let plan: ExperimentPlan;
-  let instances: readonly MeshInstance[];
+  let checked: Preflight;
   let runId: string;
   try {
     plan = planExperiment(experimentOf(resource), { timeScale: timeScaleOf(resource) });
-    const checked = await preflight(plan, mesh);
-    instances = checked.instances;
+    checked = await preflight(plan, mesh);
     runId = runIdOf(resource);
     await write(acceptedStatus(plan, checked, runId, at()));
   } catch (error) {
@@ -111,8 +110,9 @@ export async function runExperimentResource(
       reportDir,
       signal,
       runId,
+      preflight: checked,
       onEvent: (event) => {
-        void write(statusAfterEvent(status, event, instances, at()));
+        void write(statusAfterEvent(status, event, checked.instances, at()));
         const recorded = eventNoteOf(event);
         if (recorded) note(recorded);
       },

@@ -90,17 +90,21 @@ export interface SweeperLoopOptions extends PartitionApis {
   readonly now?: () => number;
 }
 
-/** Sweeps every `intervalMs` until `signal` aborts; resolves then. */
+/**
+ * Sweeps every `intervalMs` until `signal` aborts, the first an interval from now (the controller
+ * has swept once already, before anything else); resolves then.
+ */
 export async function runPartitionSweeper(options: SweeperLoopOptions): Promise<void> {
   const { signal, intervalMs, onSweep, onError } = options;
   const now = options.now ?? Date.now;
-  while (!signal.aborted) {
+  for (;;) {
+    await abortableSleep(intervalMs, signal);
+    if (signal.aborted) return;
     try {
       const result = await sweepPartitions({ ...options, now: now() });
       if (result.expired.length > 0 || result.orphaned.length > 0) onSweep(result);
     } catch (error) {
       onError(error);
     }
-    await abortableSleep(intervalMs, signal);
   }
 }

@@ -38,7 +38,7 @@ import {
 } from '../report/report-types.js';
 import { startWorkload } from '../workload/mesh-workload.js';
 import { ShopLedger } from '../workload/shop-ledger.js';
-import { preflight } from './preflight.js';
+import { preflight, type Preflight } from './preflight.js';
 
 /** How long the linearizability checker may search before answering `unknown`. */
 const CHECK_BUDGET_MS = 30_000;
@@ -78,6 +78,8 @@ export interface RunOptions {
    * it (the controller keeps it in the experiment's status); unique by default.
    */
   readonly runId?: string;
+  /** The preflight of `plan` on `mesh`, when the caller has just run it; else the run does. */
+  readonly preflight?: Preflight;
 }
 
 export interface RunResult {
@@ -105,7 +107,7 @@ interface StepState {
 export async function runExperiment(options: RunOptions): Promise<RunResult> {
   const { plan, mesh, signal } = options;
   const { experiment } = plan;
-  const checked = await preflight(plan, mesh);
+  const checked = options.preflight ?? (await preflight(plan, mesh));
   const instances = checked.instances;
   const runId = options.runId ?? `${experiment.metadata.name}-${Date.now().toString(36)}`;
   const startedAt = new Date();
