@@ -107,21 +107,18 @@ export class Reconciler {
       run.stop.abort();
       await run.done;
     }
-    const runId = resource.status?.runId;
-    if (runId !== undefined) {
-      const { failures } = await recoverRun(this.deps.meshFor(resource), runId);
-      if (failures.length > 0) {
-        if (!forceCleanRequested(resource)) {
-          const message = `not every fault could be reverted: ${failures.join('; ')} (annotate chaos.catmesh.dev/force-clean=true to let go anyway; each fault still ends at its expiry)`;
-          await this.#warn(resource, 'RecoveryPending', message);
-          throw new RecoveryPendingError(message);
-        }
-        await this.#warn(
-          resource,
-          'ForceCleaned',
-          `finalizer removed on request with faults left to their expiry: ${failures.join('; ')}`,
-        );
-      }
+    const force = forceCleanRequested(resource);
+    const failures = await this.#revertRun(
+      resource,
+      force,
+      ' (annotate chaos.catmesh.dev/force-clean=true to let go anyway)',
+    );
+    if (failures.length > 0) {
+      await this.#warn(
+        resource,
+        'ForceCleaned',
+        `finalizer removed on request with faults left to their expiry: ${failures.join('; ')}`,
+      );
     }
     this.#ended.delete(uid);
     try {
@@ -139,15 +136,7 @@ export class Reconciler {
 
   async #recoverOrphan(resource: ExperimentResource): Promise<void> {
     const { name, generation = 1 } = resource.metadata;
-    const runId = resource.status?.runId;
-    if (runId !== undefined) {
-      const { failures } = await recoverRun(this.deps.meshFor(resource), runId);
-      if (failures.length > 0) {
-        const message = `an interrupted run's faults are not all reverted yet: ${failures.join('; ')}`;
-        await this.#warn(resource, 'RecoveryPending', message);
-        throw new RecoveryPendingError(message);
-      }
-    }
+    await this.#revertRun(resource, false);
     const message =
       'the controller running it stopped before the run ended; every fault it applied is reverted, and no report was made';
     await this.deps.api.writeStatus(
@@ -156,6 +145,25 @@ export class Reconciler {
     );
     await this.#warn(resource, 'Interrupted', message);
     this.deps.logger.warn({ experiment: name }, message);
+  }
+
+  /**
+   * Reverts what the resource's run applied. A revert that fails throws RecoveryPendingError (a
+   * Warning Event, `hint` after the failures, and the key is retried), unless `force` takes the
+   * failures as they are: they are returned.
+   */
+  async #revertRun(
+    resource: ExperimentResource,
+    force: boolean,
+    hint = '',
+  ): Promise<readonly string[]> {
+    const runId = resource.status?.runId;
+    if (runId === undefined) return [];
+    const { failures } = await recoverRun(this.deps.meshFor(resource), runId);
+    if (failures.length === 0 || force) return failures;
+    const message = `not every fault of run ${runId} is reverted yet: ${failures.join('; ')}; each still ends at its expiry${hint}`;
+    await this.#warn(resource, 'RecoveryPending', message);
+    throw new RecoveryPendingError(message);
   }
 
   async #warn(resource: ExperimentResource, reason: string, message: string): Promise<void> {
