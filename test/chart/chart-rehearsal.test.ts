@@ -1,11 +1,14 @@
 // The chart rehearsal (rehearsal/chart-rehearsal.ts): the rendered workloads run here as local
 // processes with the manifests' own commands, env, ports and probes, each pod in its own
 // network namespace. This is what catches an env name, a port, a peer list or a probe that
-// does not match what the services read.
-import { execFile, execFileSync } from 'node:child_process';
+// does not match what the services read. The API server is the test kit's fake, on an address
+// of its own (the pods' egress rules govern it), holding what `helm install` stores; the
+// bridge (rehearsal/api-server-bridge.ts) makes its Pods the rehearsal's, so the chaos
+// controller runs here as it would in a cluster, and the user is the real kubectl.
+import { execFile, execFileSync, spawn } from 'node:child_process';
 import { existsSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import {
   manifestText,
   NAMESPACE,
@@ -15,16 +18,102 @@ import {
 } from './helm-chart.js';
 import { computeMatrix, parseManifests } from '@catmesh/netpol';
 import { parse, stringify } from 'yaml';
-import { planExperiment, readExperimentFile, runExperiment } from '@catmesh/chaos';
+import {
+  experimentCrd,
+  planExperiment,
+  readExperimentFile,
+  runExperiment,
+  type ChaosReport,
+} from '@catmesh/chaos';
+import { kubeApis, KubernetesMesh } from '@catmesh/chaos-controller';
+import { sleep } from '@catmesh/runtime';
+import { KubeConfig } from '@kubernetes/client-node';
+import {
+  BUILT_IN_TYPES,
+  grantedPermissions,
+  serviceAccountUser,
+  startFakeApiServer,
+  type CustomResourceDefinition,
+  type FakeApiServer,
+  type ResourceType,
+  type UserInfo,
+} from '@catmesh/testkit';
+import {
+  ExperimentClient,
+  KUBECTL,
+} from '../../services/chaos-controller/test/support/experiment-client.js';
+import {
+  ApiServerBridge,
+  installRelease,
+  type ReleaseOwners,
+} from './rehearsal/api-server-bridge.js';
 import { ChartRehearsal } from './rehearsal/chart-rehearsal.js';
 import { RehearsalMesh } from './rehearsal/rehearsal-mesh.js';
 import { connectFrom, type ConnectOutcome } from './rehearsal/connect-probe.js';
 
 const CLI = `${REPO_ROOT}packages/cli/dist/bin/catmesh.js`;
-// No Jaeger here (its image has no local stand-in): rehearsed with tracing off. No chaos
-// controller either: it needs an API server, which the rehearsal does not have; the
-// controller's end-to-end test brings a fake one.
-const REHEARSAL_VALUES = { 'tracing.enabled': 'false', 'chaosController.enabled': 'false' };
+// No Jaeger here (its image has no local stand-in): rehearsed with tracing off.
+const REHEARSAL_VALUES = { 'tracing.enabled': 'false' };
+// The API server's port on a cluster's control-plane node (kubeadm's and kind's default),
+// which the chart's egress rule for the controller names among its defaults.
+const API_SERVER_PORT = 6443;
+const ADMIN_TOKEN = 'admin-token';
+const typeOf = (group: string, plural: string): ResourceType =>
+  BUILT_IN_TYPES.find((t) => t.group === group && t.plural === plural)!;
+const CONFIG_MAPS = typeOf('', 'configmaps');
+const ROLES = typeOf('rbac.authorization.k8s.io', 'roles');
+const POLICIES = typeOf('networking.k8s.io', 'networkpolicies');
+const CONTROLLER = 'catmesh-chaos-controller';
+const tokenOf = (serviceAccount: string): string => `token-${serviceAccount}`;
+
+/** The admin, and a token for every ServiceAccount the chart makes. */
+function usersOf(objects: readonly RenderedObject[]): Record<string, UserInfo> {
+  return Object.fromEntries<UserInfo>([
+    [ADMIN_TOKEN, { name: 'kubernetes-admin', groups: ['system:masters'] }] as const,
+    ...objects
+      .filter((object) => object.kind === 'ServiceAccount')
+      .map(
+        (account) =>
+          [
+            tokenOf(account.metadata.name),
+            serviceAccountUser(NAMESPACE, account.metadata.name),
+          ] as const,
+      ),
+  ]);
+}
+
+/** One series' value in a Prometheus text exposition (label values without escapes). */
+function sample(text: string, name: string, labels: Readonly<Record<string, string>>): number {
+  const wanted = JSON.stringify(Object.entries(labels).sort());
+  for (const line of text.split('\n')) {
+    const match = /^([a-zA-Z_:][\w:]*)(?:\{(.*)\})? (\S+)$/.exec(line);
+    if (match?.[1] !== name) continue;
+    const found = [...(match[2] ?? '').matchAll(/(\w+)="([^"]*)"/g)].map((m) => [m[1], m[2]]);
+    if (JSON.stringify(found.sort()) === wanted) return Number(match[3]);
+  }
+  throw new Error(`no ${name} ${wanted} in the metrics`);
+}
+
+interface PlaceOrderSlis {
+  /** Calls answered, in any way. */
+  readonly count: number;
+  /** Their latencies summed, in seconds. */
+  readonly sum: number;
+  /** Those answered within 100 ms. */
+  readonly fast: number;
+}
+
+/** loadgen's PlaceOrder SLIs now, from its /metrics. */
+async function placeOrderSlis(url: string): Promise<PlaceOrderSlis> {
+  const text = await (await fetch(url)).text();
+  const name = 'loadgen_request_duration_seconds';
+  const operation = 'place_order';
+  return {
+    count: sample(text, `${name}_count`, { operation }),
+    sum: sample(text, `${name}_sum`, { operation }),
+    fast: sample(text, `${name}_bucket`, { operation, le: '0.1' }),
+  };
+}
 
 function unavailableReason(): string | undefined {
   if (process.getuid?.() !== 0) return 'network and mount namespaces need root';
@@ -54,6 +143,10 @@ describe.skipIf(unavailable !== undefined)('the chart rehearsal', () => {
   let objects: RenderedObject[];
   let rehearsal: ChartRehearsal;
   let workDir: string;
+  let server: FakeApiServer;
+  let owners: ReleaseOwners;
+  let bridge: ApiServerBridge;
+  let user: ExperimentClient;
 
   const catFeeder = (ordinal: number): string => `catmesh-cat-feeder-${ordinal}`;
   const endpoint = (pod: string): string => `${rehearsal.podIp(pod)}:7101`;
@@ -78,11 +171,29 @@ describe.skipIf(unavailable !== undefined)('the chart rehearsal', () => {
       namespace: NAMESPACE,
       clusterDomain: 'cluster.local',
       workDir,
+      apiServer: async (address) => {
+        server = await startFakeApiServer({
+          host: address,
+          port: API_SERVER_PORT,
+          crds: [experimentCrd() as unknown as CustomResourceDefinition],
+          users: usersOf(objects),
+        });
+        owners = installRelease(server.store, objects, NAMESPACE);
+        return {
+          env: { KUBERNETES_SERVICE_HOST: address, KUBERNETES_SERVICE_PORT: `${API_SERVER_PORT}` },
+          serviceAccountDirectory: async (namespace, account) =>
+            (await server.mountServiceAccount(tokenOf(account), namespace)).directory,
+        };
+      },
     });
+    bridge = ApiServerBridge.start(rehearsal, server.store, owners, NAMESPACE);
+    user = new ExperimentClient(server, await server.kubeconfig(ADMIN_TOKEN), NAMESPACE, workDir);
   }, 120_000);
 
   afterAll(async () => {
+    await bridge?.close();
     await rehearsal?.destroy();
+    await server?.close();
   }, 60_000);
 
   it('starts every pod of the chart, and the probes make each one ready', async () => {
@@ -90,6 +201,7 @@ describe.skipIf(unavailable !== undefined)('the chart rehearsal', () => {
       'catmesh-cat-feeder-0',
       'catmesh-cat-feeder-1',
       'catmesh-cat-feeder-2',
+      'catmesh-chaos-controller-0',
       'catmesh-inventory-0',
       'catmesh-loadgen-0',
       'catmesh-nats-0',
@@ -102,7 +214,8 @@ describe.skipIf(unavailable !== undefined)('the chart rehearsal', () => {
         message: 'pods not ready',
       })
       .toEqual([]);
-    // Ready by a probe, not by a start: every container passed its startup probe first.
+    // Ready by a probe, not by a start: every container but the controller's (which has no
+    // startup probe) passed its startup probe first.
     expect(rehearsal.events.filter((e) => e.endsWith('started (startup probe)'))).toHaveLength(7);
   }, 180_000);
 
@@ -220,8 +333,25 @@ describe.skipIf(unavailable !== undefined)('the chart rehearsal', () => {
 
   it('a NetworkPolicy is not a partition: the policy leaves the open Raft streams alone, the kernel drop cuts them', async () => {
     const file = `${REPO_ROOT}k8s/experiments/a-networkpolicy-is-not-a-partition.yaml`;
-    const plan = planExperiment(await readExperimentFile(file), {});
-    const mesh = new RehearsalMesh(rehearsal, NAMESPACE);
+    // Shortened: 6 s partitions are still many election timeouts (500 ms to 1 s) long.
+    const plan = planExperiment(await readExperimentFile(file), { timeScale: 0.6 });
+    // The run's partitions go through the API server as the controller's do, owned by an
+    // object that stands for the run: deleting it collects whatever the run left.
+    const run = server.store.create(CONFIG_MAPS, NAMESPACE, { metadata: { name: 'policy-run' } });
+    const config = new KubeConfig();
+    config.loadFromFile(user.kubeconfig);
+    const api = new KubernetesMesh({
+      ...kubeApis(config),
+      namespace: NAMESPACE,
+      podSelector: `app.kubernetes.io/instance=${rehearsal.podLabels(catFeeder(0))['app.kubernetes.io/instance']}`,
+      owner: {
+        apiVersion: 'v1',
+        kind: 'ConfigMap',
+        name: run.metadata.name,
+        uid: run.metadata.uid,
+      },
+    });
+    const mesh = new RehearsalMesh(rehearsal, api);
     // First, that the policy partition refuses new connections across it, and only those.
     const raftOf = (pod: string) => ({
       edge: pod,
@@ -292,6 +422,7 @@ describe.skipIf(unavailable !== undefined)('the chart rehearsal', () => {
         [],
       );
     }
+    server.store.delete(CONFIG_MAPS, NAMESPACE, run.metadata.name);
   }, 240_000);
 
   it('a cat-feeder pod deleted and recreated with its volume rejoins the group', async () => {
@@ -350,4 +481,183 @@ describe.skipIf(unavailable !== undefined)('the chart rehearsal', () => {
     expect(own.stdout).toBe('one');
     expect(existsSync(claim)).toBe(true);
   }, 300_000);
+
+  describe('the chaos controller, on the fake API server', () => {
+    const leaderOf = (report: ChaosReport): string | undefined =>
+      report.steps[0]?.effect?.leaderAtApply?.name;
+    const reportOf = async (name: string): Promise<ChaosReport> => {
+      const configMap = JSON.parse(
+        await user.kubectl('get', 'configmap', `${name}-report`, '--output', 'json'),
+      ) as { data: Record<string, string>; metadata: { ownerReferences: { name: string }[] } };
+      expect(configMap.metadata.ownerReferences[0]?.name).toBe(name);
+      return JSON.parse(configMap.data['report.json']!) as ChaosReport;
+    };
+
+    it('runs as the chart deploys it: its Lease taken with the mounted token, through its egress rule', async () => {
+      await expect
+        .poll(() => rehearsal.isReady(`${CONTROLLER}-0`), { timeout: 60_000, interval: 500 })
+        .toBe(true);
+      const lease = JSON.parse(
+        await user.kubectl('get', 'lease', CONTROLLER, '--output', 'json'),
+      ) as { spec: { holderIdentity: string } };
+      expect(lease.spec.holderIdentity).toBe(`${CONTROLLER}-0`);
+      // The Pods the controller sees are the rehearsal's: their IPs, labels and owners.
+      const pods = JSON.parse(await user.kubectl('get', 'pods', '--output', 'json')) as {
+        items: {
+          metadata: { name: string; ownerReferences: { kind: string }[] };
+          status: { podIP: string };
+        }[];
+      };
+      expect(pods.items.map((p) => [p.metadata.name, p.status.podIP]).sort()).toEqual(
+        rehearsal
+          .podNames()
+          .map((name) => [name, rehearsal.podIp(name)])
+          .sort(),
+      );
+      const owner = (name: string) =>
+        pods.items.find((p) => p.metadata.name === name)?.metadata.ownerReferences[0]?.kind;
+      expect(owner(catFeeder(0))).toBe('StatefulSet');
+      expect(owner(`${CONTROLLER}-0`)).toBe('ReplicaSet');
+    }, 90_000);
+
+    it('kubectl apply latency-is-zero: PlaceOrder slower by the delay in loadgen’s SLIs, the phase moving to Finished, the report in its ConfigMap', async () => {
+      const loadgen = 'catmesh-loadgen-0';
+      const metrics = `http://${rehearsal.podIp(loadgen)}:${rehearsal.podPorts(loadgen).get('metrics')}/metrics`;
+      const watch = spawn(KUBECTL, [
+        ...['--kubeconfig', user.kubeconfig, '--namespace', NAMESPACE],
+        ...['get', 'chaosexperiments', '--watch'],
+      ]);
+      let table = '';
+      watch.stdout.on('data', (chunk: Buffer) => (table += chunk.toString()));
+      try {
+        const applied = await placeOrderSlis(metrics);
+        await user.apply('latency-is-zero.yaml', 'latency', 0.5);
+        await user.waitForInjected('latency');
+        const injectedAt = Date.now();
+        // Half a second in, the calls that began before the fault have ended; the run reverts
+        // it 10 s (its 20 s, time-scaled) after it was applied, which was before injectedAt.
+        await sleep(500);
+        const injected = await placeOrderSlis(metrics);
+        await sleep(injectedAt + 10_000 - 500 - Date.now());
+        const expiring = await placeOrderSlis(metrics);
+        const status = await user.waitForPhase('latency', ['Finished', 'Failed'], 60_000);
+        expect(status.phase, diagnostics()).toBe('Finished');
+
+        const before = {
+          count: injected.count - applied.count,
+          fast: injected.fast - applied.fast,
+        };
+        const during = {
+          count: expiring.count - injected.count,
+          sum: expiring.sum - injected.sum,
+          fast: expiring.fast - injected.fast,
+        };
+        expect(before.count).toBeGreaterThanOrEqual(5);
+        expect(during.count).toBeGreaterThanOrEqual(5);
+        // Before, orders are fast; during, each waits for its reservation from the slowed
+        // inventory: none is fast, and the mean is at least the delay (200 ms), less three
+        // standard errors of its jitter (normal, 20 ms). A slow machine only adds to it.
+        expect(before.fast).toBeGreaterThan(0);
+        expect(during.fast).toBe(0);
+        const jitterMargin = (3 * 0.02) / Math.sqrt(during.count);
+        expect(during.sum / during.count).toBeGreaterThanOrEqual(0.2 - jitterMargin);
+
+        const report = await reportOf('latency');
+        expect(report.hypothesis.verdict).toBe(status.verdict);
+        const orders = report.operations.find((op) => op.name === 'orders')!;
+        expect(orders.windows.during.p50Ms).toBeGreaterThanOrEqual(200);
+        await vi.waitFor(() => expect(table).toMatch(/latency\s+Finished\s/), { timeout: 10_000 });
+      } finally {
+        watch.kill();
+      }
+      expect(table).toMatch(/^NAME\s+PHASE\s+TARGETS\s+FAULT\s+VERDICT\s+AGE/);
+      const phases = [...table.matchAll(/^latency\s+(\w+)/gm)].map((m) => m[1]);
+      expect(phases.indexOf('Running')).toBeGreaterThanOrEqual(0);
+      expect(phases.indexOf('Finished')).toBeGreaterThan(phases.indexOf('Running'));
+      expect(table).toMatch(/latency\s+Finished\s+1\/1 recovered\s+latency\s/);
+    }, 120_000);
+
+    it('isolates the leader (app mechanism): the followers elect another, and the history stays linearizable', async () => {
+      await user.apply('isolate-the-leader.yaml', 'isolate', 0.4);
+      const status = await user.waitForPhase('isolate', ['Finished', 'Failed'], 90_000);
+      expect(status.phase, diagnostics()).toBe('Finished');
+      const report = await reportOf('isolate');
+      const [step] = report.steps;
+      expect(step!.error).toBeUndefined();
+      expect(step!.targets).toEqual([leaderOf(report)]);
+      expect(step!.effect!.elections[0]).toMatchObject({ from: leaderOf(report) });
+      expect(report.linearizability?.verdict).toBe('ok');
+    }, 120_000);
+
+    it('partitions the leader with NetworkPolicies: enforced while it holds, gone with it', async () => {
+      await user.apply('a-networkpolicy-is-not-a-partition.yaml', 'policy-cut', 0.5, (spec) => {
+        spec['steps'] = [(spec['steps'] as object[])[0]];
+      });
+      const leader = (await user.waitForInjected('policy-cut')).pod;
+      // Owned by the experiment: deleting it would take them with it.
+      const owned = server.store.list(POLICIES, NAMESPACE, (meta) =>
+        meta.name.startsWith('partition-'),
+      );
+      expect(owned.map((policy) => policy.metadata.ownerReferences?.[0]?.uid)).toEqual([
+        user.get('policy-cut').metadata.uid,
+      ]);
+      const followers = [0, 1, 2].map(catFeeder).filter((pod) => pod !== leader);
+      const raftOf = (pod: string) => ({
+        edge: pod,
+        host: rehearsal.podIp(pod),
+        port: rehearsal.podPorts(pod).get('raft')!,
+      });
+      // The policies the controller created through the API are what the pods enforce now.
+      await vi.waitFor(
+        async () =>
+          expect(
+            await connectFrom(rehearsal.podNetns(followers[0]!), [
+              raftOf(leader),
+              raftOf(followers[1]!),
+            ]),
+          ).toEqual(['timed out', 'connected']),
+        { timeout: 10_000, interval: 500 },
+      );
+      const status = await user.waitForPhase('policy-cut', ['Finished', 'Failed'], 60_000);
+      expect(status.phase, diagnostics()).toBe('Finished');
+      expect(rehearsal.networkPolicies().map((p) => p.name)).toEqual(
+        parseManifests([{ name: 'rendered', text: manifestText(objects) }], NAMESPACE).policies.map(
+          (p) => p.name,
+        ),
+      );
+      for (const pod of rehearsal.podNames()) {
+        expect(Object.keys(rehearsal.podLabels(pod)).filter((k) => k.startsWith('chaos.'))).toEqual(
+          [],
+        );
+      }
+      expect(await connectFrom(rehearsal.podNetns(followers[0]!), [raftOf(leader)])).toEqual([
+        'connected',
+      ]);
+    }, 120_000);
+
+    it('kills the leader pod: deleted through the API, made again with a new IP, and the group goes on', async () => {
+      const uids = new Map(rehearsal.podNames().map((pod) => [pod, rehearsal.podUid(pod)]));
+      await user.apply('kill-the-leader.yaml', 'kill', 0.3);
+      const status = await user.waitForPhase('kill', ['Finished', 'Failed'], 90_000);
+      expect(status.phase, diagnostics()).toBe('Finished');
+      const [target] = status.targets ?? [];
+      expect(target).toMatchObject({ step: 'kill-leader', role: 'leader', state: 'Recovered' });
+      expect(rehearsal.podUid(target!.pod)).not.toBe(uids.get(target!.pod));
+      expect(rehearsal.events).toContainEqual(expect.stringContaining(`${target!.pod}: deleted`));
+      const report = await reportOf('kill');
+      expect(report.steps[0]!.effect!.elections[0]).toMatchObject({ from: target!.pod });
+      expect(report.linearizability?.verdict).not.toBe('illegal');
+      await expect
+        .poll(() => rehearsal.isReady(target!.pod), { timeout: 120_000, interval: 1_000 })
+        .toBe(true);
+    }, 240_000);
+
+    it('used exactly what the chart’s Role grants, was refused nothing, and every change crossed the bridge', () => {
+      const { name } = serviceAccountUser(NAMESPACE, CONTROLLER);
+      expect(server.denials(name)).toEqual([]);
+      const role = server.store.get(ROLES, NAMESPACE, CONTROLLER);
+      expect(server.permissionsUsed(name)).toEqual(grantedPermissions(role, NAMESPACE));
+      expect(bridge.errors).toEqual([]);
+    });
+  });
 });

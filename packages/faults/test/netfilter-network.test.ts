@@ -1,5 +1,5 @@
 import { execFileSync } from 'node:child_process';
-import { connect } from 'node:net';
+import { connect, createServer, type AddressInfo } from 'node:net';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { requires } from '@catmesh/testkit';
 import {
@@ -309,6 +309,28 @@ describe('local network lifecycle', namespaces, () => {
     }
     expect(leftovers(prefixes)).toEqual([]);
     expect(sh('ip', ['netns', 'list'])).not.toContain(network.prefix);
+  });
+
+  it('gives the hosts a service address of the root namespace that is not their gateway', async () => {
+    const network = await LocalNetwork.create({
+      hosts: ['n1'],
+      hostAccess: true,
+      serviceAddress: true,
+    });
+    const server = createServer((socket) => socket.end(socket.remoteAddress ?? ''));
+    try {
+      expect(network.serviceAddress).toBe(network.gatewayAddress!.replace(/254$/, '253'));
+      await new Promise<void>((resolve) => server.listen(0, network.serviceAddress, resolve));
+      const { port } = server.address() as AddressInfo;
+      const client = `require('net').connect(${port}, '${network.serviceAddress}').pipe(process.stdout)`;
+      // Reached from the host's namespace, which it sees as the host's own address calling.
+      expect(await network.exec('n1', process.execPath, ['-e', client])).toBe(
+        network.host('n1').address,
+      );
+    } finally {
+      server.close();
+      await network.destroy();
+    }
   });
 
   it('cleanupStale removes what a dead run left and spares live runs', async () => {

@@ -5,22 +5,13 @@
 // kubectl, and the kubelet and ReplicaSet (a deleted pod's process is SIGKILLed and the pod
 // comes back, which the runner's restart makes true). NetworkPolicies are not enforced here;
 // their objects are the mesh tests' (kubernetes-mesh.test.ts) and the rehearsal's business.
-import { execFile, spawn, type ChildProcess } from 'node:child_process';
+import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync } from 'node:fs';
-import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { promisify } from 'node:util';
-import {
-  EXPERIMENT_GROUP,
-  EXPERIMENT_PLURAL,
-  experimentCrd,
-  FaultAdmins,
-  type ChaosReport,
-  type ExperimentStatus,
-  type MeshInstance,
-} from '@catmesh/chaos';
+import { experimentCrd, FaultAdmins, type ChaosReport, type MeshInstance } from '@catmesh/chaos';
 import {
   BUILT_IN_TYPES,
   freePort,
@@ -34,7 +25,6 @@ import {
   type ObjectInput,
   type ResourceType,
 } from '@catmesh/testkit';
-import { parse, stringify } from 'yaml';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { renderChart } from '../../../test/chart/helm-chart.js';
 import {
@@ -43,13 +33,12 @@ import {
   userEnv,
 } from '../../../packages/cli/test/support/local-mesh.js';
 import { startChaosMesh, type ChaosMesh } from '../../../packages/cli/test/support/chaos-mesh.js';
-import { FINALIZER, TIME_SCALE_ANNOTATION } from '../src/index.js';
+import { FINALIZER } from '../src/index.js';
+import { EXPERIMENTS, ExperimentClient, KUBECTL } from './support/experiment-client.js';
 
 const ROOT = fileURLToPath(new URL('../../../', import.meta.url));
-const KUBECTL = join(ROOT, '.tools/bin/kubectl');
 const HELM = join(ROOT, '.tools/bin/helm');
 const MAIN = join(ROOT, 'services/chaos-controller/dist/main.js');
-const LIBRARY = join(ROOT, 'k8s/experiments');
 const NAMESPACE = 'catmesh';
 const SERVICE_ACCOUNT = 'catmesh-chaos-controller';
 const CONTROLLER = serviceAccountUser(NAMESPACE, SERVICE_ACCOUNT);
@@ -61,13 +50,6 @@ const EVENTS = type('', 'events');
 const CONFIG_MAPS = type('', 'configmaps');
 const LEASES = type('coordination.k8s.io', 'leases');
 const POLICIES = type('networking.k8s.io', 'networkpolicies');
-const EXPERIMENTS: ResourceType = {
-  group: EXPERIMENT_GROUP,
-  version: 'v1alpha1',
-  plural: EXPERIMENT_PLURAL,
-  kind: 'ChaosExperiment',
-  statusSubresource: true,
-};
 
 const problem =
   (existsSync(KUBECTL) && existsSync(HELM)
@@ -113,6 +95,7 @@ let server: FakeApiServer;
 let mesh: ChaosMesh;
 let instances: ManifestInstance[];
 let kubeconfig: string;
+let user: ExperimentClient;
 let work: string;
 let role: KubeObject;
 let controllerEnv: Record<string, string>;
@@ -140,60 +123,6 @@ function podOf(instance: ManifestInstance): ObjectInput {
     spec: { containers: [{ name: instance.service, image: 'catmesh:dev', ports }] },
     status: { phase: 'Running', podIP: '127.0.0.1', podIPs: [{ ip: '127.0.0.1' }] },
   };
-}
-
-async function kubectl(...args: string[]): Promise<string> {
-  const { stdout } = await promisify(execFile)(KUBECTL, [
-    '--kubeconfig',
-    kubeconfig,
-    '--namespace',
-    NAMESPACE,
-    ...args,
-  ]);
-  return stdout;
-}
-
-/** A library experiment, renamed and shortened by the time-scale annotation, applied with kubectl. */
-async function applyExperiment(
-  file: string,
-  name: string,
-  timeScale: number,
-  edit: (spec: Record<string, unknown>) => void = () => undefined,
-): Promise<string> {
-  const document = parse(await readFile(join(LIBRARY, file), 'utf8')) as {
-    metadata: { name: string; annotations?: Record<string, string> };
-    spec: Record<string, unknown>;
-  };
-  document.metadata.name = name;
-  document.metadata.annotations = { [TIME_SCALE_ANNOTATION]: String(timeScale) };
-  edit(document.spec);
-  const path = join(work, `${name}.yaml`);
-  await writeFile(path, stringify(document));
-  return kubectl('apply', '-f', path);
-}
-
-function experiment(name: string): KubeObject & { status?: ExperimentStatus } {
-  return server.store.get(EXPERIMENTS, NAMESPACE, name) as KubeObject & {
-    status?: ExperimentStatus;
-  };
-}
-
-async function waitForPhase(
-  name: string,
-  phases: string[],
-  timeout = 90_000,
-): Promise<ExperimentStatus> {
-  let status: ExperimentStatus = {};
-  await vi.waitFor(
-    () => {
-      status = experiment(name).status ?? {};
-      if (!phases.includes(status.phase ?? '')) {
-        throw new Error(`${name} is ${status.phase ?? 'new'}, not ${phases.join('/')}`);
-      }
-    },
-    { timeout, interval: 200 },
-  );
-  return status;
 }
 
 function eventsOf(
@@ -251,6 +180,7 @@ beforeAll(async () => {
     },
   });
   kubeconfig = await server.kubeconfig(TOKENS.admin);
+  user = new ExperimentClient(server, kubeconfig, NAMESPACE, work);
   // As `helm install` leaves it: the chart's Role and RoleBinding for the controller.
   const objects = await renderChart({ name: 'default' });
   for (const kind of ['Role', 'RoleBinding'] as const) {
@@ -334,12 +264,12 @@ afterAll(async () => {
 describe('the chaos controller process against a catmesh mesh', requires(problem), () => {
   it('runs an experiment applied with kubectl: status, conditions, Events and the report', async () => {
     const [controller] = controllers;
-    expect(await applyExperiment('latency-is-zero.yaml', 'latency', 0.3)).toContain(
+    expect(await user.apply('latency-is-zero.yaml', 'latency', 0.3)).toContain(
       'chaosexperiment.catmesh.dev/latency created',
     );
-    const status = await waitForPhase('latency', ['Finished', 'Failed']);
+    const status = await user.waitForPhase('latency', ['Finished', 'Failed']);
     expect(status.phase, controller!.output).toBe('Finished');
-    const object = experiment('latency');
+    const object = user.get('latency');
     expect(object.metadata.finalizers).toEqual([FINALIZER]);
     expect(status.observedGeneration).toBe(object.metadata.generation);
     expect(status.targets?.map((t) => [t.step, t.state])).toEqual(
@@ -376,10 +306,10 @@ describe('the chaos controller process against a catmesh mesh', requires(problem
     expect(read.stderr).toBe('');
     expect(read.stdout).toContain(`latency: hypothesis ${report.hypothesis.verdict.toUpperCase()}`);
     expect(await readFile(join(out, 'report.html'), 'utf8')).toBe(data['report.html']);
-    const described = await kubectl('describe', 'chaosexperiment', 'latency');
+    const described = await user.kubectl('describe', 'chaosexperiment', 'latency');
     expect(described).toMatch(/Normal\s+Injected\s+.*catmesh-chaos-controller\s+slow-inventory:/);
     expect(described).toMatch(/Type:\s+Complete/);
-    const table = await kubectl('get', 'chaosexperiments');
+    const table = await user.kubectl('get', 'chaosexperiments');
     expect(table).toMatch(/NAME\s+PHASE\s+TARGETS\s+FAULT\s+VERDICT\s+AGE/);
     expect(table).toMatch(
       new RegExp(`latency\\s+Finished\\s+1/1 recovered\\s+latency\\s+${status.verdict}`),
@@ -388,7 +318,7 @@ describe('the chaos controller process against a catmesh mesh', requires(problem
 
   it('refuses what the CRD schema rejects (422 naming the field); fails an invalid experiment and one that selects nothing, touching nothing', async () => {
     await expect(
-      applyExperiment('latency-is-zero.yaml', 'bad-schema', 0.3, (spec) => {
+      user.apply('latency-is-zero.yaml', 'bad-schema', 0.3, (spec) => {
         spec['steps'] = [{ ...(spec['steps'] as object[])[0], duration: 'soon' }];
       }),
     ).rejects.toThrow(/spec\.steps\[0\]\.duration/);
@@ -397,22 +327,22 @@ describe('the chaos controller process against a catmesh mesh', requires(problem
     );
 
     // Valid under the CRD's schema, but not an experiment: a latency fault needs its delay.
-    await applyExperiment('latency-is-zero.yaml', 'no-delay', 0.3, (spec) => {
+    await user.apply('latency-is-zero.yaml', 'no-delay', 0.3, (spec) => {
       const [step] = spec['steps'] as Record<string, unknown>[];
       spec['steps'] = [{ ...step, fault: { kind: 'latency' } }];
     });
-    const invalid = await waitForPhase('no-delay', ['Failed', 'Finished']);
+    const invalid = await user.waitForPhase('no-delay', ['Failed', 'Finished']);
     expect(invalid.conditions?.find((c) => c.type === 'Accepted')).toMatchObject({
       status: 'False',
       reason: 'Invalid',
     });
     expect(invalid.summary).toContain('spec.steps[0].fault.delay: required for a latency fault');
 
-    await applyExperiment('latency-is-zero.yaml', 'no-targets', 0.3, (spec) => {
+    await user.apply('latency-is-zero.yaml', 'no-targets', 0.3, (spec) => {
       const [step] = spec['steps'] as Record<string, unknown>[];
       spec['steps'] = [{ ...step, target: { service: 'no-such-service' } }];
     });
-    const status = await waitForPhase('no-targets', ['Failed', 'Finished']);
+    const status = await user.waitForPhase('no-targets', ['Failed', 'Finished']);
     expect(status.phase).toBe('Failed');
     const accepted = status.conditions?.find((c) => c.type === 'Accepted');
     expect(accepted).toMatchObject({ status: 'False', reason: 'PreflightFailed' });
@@ -436,7 +366,7 @@ describe('the chaos controller process against a catmesh mesh', requires(problem
   });
 
   it('reverts every fault of a run before the finalizer lets a deleted experiment go', async () => {
-    await applyExperiment('latency-is-zero.yaml', 'deleted', 1, (spec) => {
+    await user.apply('latency-is-zero.yaml', 'deleted', 1, (spec) => {
       spec['steadyState'] = { ...(spec['steadyState'] as object), before: '1s' };
       const [step] = spec['steps'] as Record<string, unknown>[];
       spec['steps'] = [{ ...step, duration: '60s' }];
@@ -444,7 +374,7 @@ describe('the chaos controller process against a catmesh mesh', requires(problem
     let runId = '';
     await vi.waitFor(
       async () => {
-        const status = experiment('deleted').status;
+        const status = user.get('deleted').status;
         if (status?.targets?.[0]?.state !== 'Injected') throw new Error('not injected yet');
         runId = status.runId!;
         expect(await faultsOf(runId)).not.toEqual([]);
@@ -452,7 +382,7 @@ describe('the chaos controller process against a catmesh mesh', requires(problem
       { timeout: 30_000, interval: 200 },
     );
     // kubectl waits for the deletion, i.e. for the finalizer to go.
-    await kubectl('delete', 'chaosexperiment', 'deleted', '--timeout=30s');
+    await user.kubectl('delete', 'chaosexperiment', 'deleted', '--timeout=30s');
     expect(server.store.list(EXPERIMENTS, NAMESPACE, (meta) => meta.name === 'deleted')).toEqual(
       [],
     );
@@ -464,22 +394,13 @@ describe('the chaos controller process against a catmesh mesh', requires(problem
 
   it('kill -9 of the controller mid-run: the faults end at their expiry, and the restarted controller ends the run Interrupted', async () => {
     const [running] = controllers.splice(0);
-    await applyExperiment('latency-is-zero.yaml', 'orphaned', 1, (spec) => {
+    await user.apply('latency-is-zero.yaml', 'orphaned', 1, (spec) => {
       spec['steadyState'] = { ...(spec['steadyState'] as object), before: '1s' };
       const [step] = spec['steps'] as Record<string, unknown>[];
       spec['steps'] = [{ ...step, duration: '4s' }];
     });
-    let expiresAt = 0;
-    let runId = '';
-    await vi.waitFor(
-      () => {
-        const target = experiment('orphaned').status?.targets?.[0];
-        if (target?.state !== 'Injected') throw new Error('not injected yet');
-        expiresAt = Date.parse(target.expiresAt!);
-        runId = experiment('orphaned').status!.runId!;
-      },
-      { timeout: 30_000, interval: 100 },
-    );
+    const expiresAt = Date.parse((await user.waitForInjected('orphaned')).expiresAt!);
+    const runId = user.get('orphaned').status!.runId!;
     await running!.stop('SIGKILL');
     expect(await faultsOf(runId)).not.toEqual([]);
     // Nobody reverts them: their holders do, at the expiry the run gave them.
@@ -488,10 +409,10 @@ describe('the chaos controller process against a catmesh mesh', requires(problem
       interval: 250,
     });
     expect(Date.now()).toBeGreaterThanOrEqual(expiresAt - 250);
-    expect(experiment('orphaned').status?.phase).toBe('Running');
+    expect(user.get('orphaned').status?.phase).toBe('Running');
 
     startController('controller-b');
-    const status = await waitForPhase('orphaned', ['Failed', 'Finished'], 60_000);
+    const status = await user.waitForPhase('orphaned', ['Failed', 'Finished'], 60_000);
     expect(status.phase).toBe('Failed');
     expect(status.conditions?.find((c) => c.type === 'Complete')).toMatchObject({
       status: 'True',
@@ -512,8 +433,8 @@ describe('the chaos controller process against a catmesh mesh', requires(problem
         .list(PODS, NAMESPACE, () => true)
         .map((pod) => [pod.metadata.name, pod.metadata.uid]),
     );
-    await applyExperiment('kill-the-leader.yaml', 'kill', 0.3);
-    const status = await waitForPhase('kill', ['Finished', 'Failed'], 120_000);
+    await user.apply('kill-the-leader.yaml', 'kill', 0.3);
+    const status = await user.waitForPhase('kill', ['Finished', 'Failed'], 120_000);
     expect(status.phase, holder!.output).toBe('Finished');
     const [target] = status.targets ?? [];
     expect(target).toMatchObject({ step: 'kill-leader', role: 'leader', state: 'Recovered' });
@@ -537,29 +458,21 @@ describe('the chaos controller process against a catmesh mesh', requires(problem
   });
 
   it('partitions the leader with NetworkPolicies owned by the experiment, and takes them away', async () => {
-    await applyExperiment('a-networkpolicy-is-not-a-partition.yaml', 'policy-cut', 0.5, (spec) => {
+    await user.apply('a-networkpolicy-is-not-a-partition.yaml', 'policy-cut', 0.5, (spec) => {
       spec['steps'] = [(spec['steps'] as object[])[0]];
     });
     const partitionPolicies = (): KubeObject[] =>
       server.store.list(POLICIES, NAMESPACE, (meta) => meta.name.startsWith('partition-'));
-    let leader = '';
-    await vi.waitFor(
-      () => {
-        const target = experiment('policy-cut').status?.targets?.[0];
-        if (target?.state !== 'Injected') throw new Error('not injected yet');
-        leader = target.pod;
-      },
-      { timeout: 30_000, interval: 100 },
-    );
+    const leader = (await user.waitForInjected('policy-cut')).pod;
     const [policy] = partitionPolicies();
     expect(policy?.metadata.ownerReferences?.[0]).toMatchObject({
       name: 'policy-cut',
-      uid: experiment('policy-cut').metadata.uid,
+      uid: user.get('policy-cut').metadata.uid,
     });
     expect(server.store.get(PODS, NAMESPACE, leader).metadata.labels).toHaveProperty([
       'chaos.catmesh.dev/partition',
     ]);
-    const status = await waitForPhase('policy-cut', ['Finished', 'Failed']);
+    const status = await user.waitForPhase('policy-cut', ['Finished', 'Failed']);
     expect(status.phase).toBe('Finished');
     expect(partitionPolicies()).toEqual([]);
     for (const pod of server.store.list(PODS, NAMESPACE, () => true)) {

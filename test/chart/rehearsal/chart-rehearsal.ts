@@ -6,7 +6,9 @@
 // restarts; a pod that ends is restarted with the kubelet's back-off, unless it is a Job's.
 // The rendered NetworkPolicies are enforced in every pod's namespace (network-policy-enforcer.ts),
 // recompiled whenever a pod comes or goes or the policies change, before a new pod's containers
-// start.
+// start. With an API server (a fake one: the test kit's), every container gets the `kubernetes`
+// Service's variables, and a pod that automounts its service account's token gets it where the
+// kubelet puts it.
 import { randomUUID } from 'node:crypto';
 import { chownSync, mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { sleep } from '@catmesh/runtime';
@@ -43,7 +45,24 @@ export interface RehearsalOptions {
   readonly workDir: string;
   /** Network slots beyond the first pods: for recreated pods and Job pods. */
   readonly spareSlots?: number;
+  /**
+   * Starts the API server the pods reach, given the address it is to listen on (the
+   * network's service address: not the node's, so the pods' egress rules govern it). It is
+   * called once the network is up, before any pod starts.
+   */
+  readonly apiServer?: (address: string) => Promise<RehearsalApiServer>;
 }
+
+/** An API server as the kubelet wires pods to it. */
+export interface RehearsalApiServer {
+  /** The `kubernetes` Service's variables, which the kubelet gives every container. */
+  readonly env: Readonly<Record<'KUBERNETES_SERVICE_HOST' | 'KUBERNETES_SERVICE_PORT', string>>;
+  /** A directory holding the service account's token, ca.crt and namespace. */
+  serviceAccountDirectory(namespace: string, serviceAccount: string): Promise<string>;
+}
+
+// Where the kubelet mounts a pod's service account token (and where client-node looks).
+const SERVICE_ACCOUNT_PATH = '/var/run/secrets/kubernetes.io/serviceaccount';
 
 interface ContainerState {
   readonly container: IIoK8sApiCoreV1Container;
@@ -60,6 +79,8 @@ interface Pod {
   readonly uid: string;
   readonly slot: LocalHost;
   readonly containers: ContainerState[];
+  /** The service account token's directory, when the pod automounts it. */
+  readonly tokenDirectory: string | undefined;
   gone: boolean;
   exited?: (exit: ProcessExit) => void;
 }
@@ -77,6 +98,9 @@ export class ChartRehearsal {
   private readonly supervisor: ProcessSupervisor;
   /** The NetworkPolicies in force: the rendered objects', until setPolicies(). */
   private policies: readonly NetworkPolicy[];
+  /** The last recompilation of the pods' policy tables: the next one waits for it. */
+  private enforcing: Promise<void> = Promise.resolve();
+  private apiServer: RehearsalApiServer | undefined;
 
   private constructor(
     private readonly options: RehearsalOptions,
@@ -99,9 +123,13 @@ export class ChartRehearsal {
       hosts: Array.from({ length: slots }, (_, i) => `slot${i}`),
       family: 'cmr',
       hostAccess: true,
+      serviceAddress: options.apiServer !== undefined,
     });
     const rehearsal = new ChartRehearsal(options, network);
     try {
+      if (options.apiServer && network.serviceAddress !== undefined) {
+        rehearsal.apiServer = await options.apiServer(network.serviceAddress);
+      }
       for (const slot of network.hosts) {
         const dir = `/etc/netns/${slot.netns}`;
         mkdirSync(dir, { recursive: true });
@@ -117,8 +145,27 @@ export class ChartRehearsal {
     return rehearsal;
   }
 
+  readonly nodeName = NODE_NAME;
+
   podNames(): string[] {
     return [...this.pods.keys()];
+  }
+
+  /** The node's address on the pods' network: the root namespace's end of the bridge. */
+  get nodeAddress(): string {
+    const address = this.network.gatewayAddress;
+    if (address === undefined) throw new Error('the rehearsal network has no node address');
+    return address;
+  }
+
+  /** The pod's uid: a pod made again under the same name has a new one. */
+  podUid(name: string): string {
+    return this.pod(name).uid;
+  }
+
+  /** What the pod was made from: its workload's template, as its controller stamped it. */
+  podPlan(name: string): PodPlan {
+    return this.pod(name).plan;
   }
 
   podIp(name: string): string {
@@ -204,6 +251,11 @@ export class ChartRehearsal {
     this.event('network policies replaced');
   }
 
+  /** Resolves once every policy and label change made so far is in the pods' rules. */
+  policiesEnforced(): Promise<void> {
+    return this.enforcing;
+  }
+
   isReady(name: string): boolean {
     const pod = this.pods.get(name);
     return pod !== undefined && pod.containers.every((c) => c.ready);
@@ -221,13 +273,14 @@ export class ChartRehearsal {
   }
 
   /**
-   * `kubectl delete pod`: SIGTERM, SIGKILL after terminationGracePeriodSeconds. Its volumes'
-   * claims stay; returns the plan, so the StatefulSet "controller" can make it again.
+   * `kubectl delete pod`: SIGTERM, SIGKILL after the grace period (terminationGracePeriodSeconds
+   * unless given; 0 is SIGKILL at once). Its volumes' claims stay; returns the plan, so the
+   * StatefulSet "controller" can make it again.
    */
-  async deletePod(name: string): Promise<PodPlan> {
+  async deletePod(name: string, graceSeconds?: number): Promise<PodPlan> {
     const pod = this.pod(name);
     pod.gone = true;
-    const graceMs = (pod.plan.spec.terminationGracePeriodSeconds ?? 30) * 1000;
+    const graceMs = (graceSeconds ?? pod.plan.spec.terminationGracePeriodSeconds ?? 30) * 1000;
     await Promise.all(pod.containers.map((c) => this.supervisor.stop(c.process, graceMs)));
     this.pods.delete(name);
     this.freeSlots.push(pod.slot);
@@ -280,6 +333,7 @@ export class ChartRehearsal {
   }
 
   private async startPod(plan: PodPlan, onJobExit?: (exit: ProcessExit) => void): Promise<void> {
+    const tokenDirectory = await this.serviceAccountToken(plan);
     const slot = this.freeSlots.shift();
     if (!slot) throw new Error(`no network slot left for pod ${plan.name}`);
     const pod: Pod = {
@@ -287,6 +341,7 @@ export class ChartRehearsal {
       labels: plan.labels,
       uid: randomUUID(),
       slot,
+      tokenDirectory,
       gone: false,
       containers: plan.spec.containers.map((container) => ({
         container,
@@ -309,11 +364,34 @@ export class ChartRehearsal {
     }
   }
 
+  /**
+   * The token directory of the pod's service account, if the pod automounts it: the pod says,
+   * else its ServiceAccount does, else it does (Service Accounts, "Opt out of API credential
+   * automounting").
+   */
+  private async serviceAccountToken(plan: PodPlan): Promise<string | undefined> {
+    const name = plan.spec.serviceAccountName ?? 'default';
+    const account = this.options.objects.find(
+      (object) => object.kind === 'ServiceAccount' && object.metadata.name === name,
+    );
+    const automount =
+      plan.spec.automountServiceAccountToken ??
+      (account?.['automountServiceAccountToken'] as boolean | undefined) ??
+      true;
+    if (!automount) return undefined;
+    if (this.apiServer === undefined) {
+      throw new Error(
+        `pod ${plan.name} mounts the token of service account ${name}, but the rehearsal has no API server`,
+      );
+    }
+    return this.apiServer.serviceAccountDirectory(plan.namespace, name);
+  }
+
   private volumeMounts(pod: Pod, container: IIoK8sApiCoreV1Container): SandboxMount[] {
     const { spec } = pod.plan;
     const uid = spec.securityContext?.runAsUser ?? 0;
     const group = spec.securityContext?.fsGroup ?? spec.securityContext?.runAsGroup ?? 0;
-    return (container.volumeMounts ?? []).map((mount) => {
+    const mounts = (container.volumeMounts ?? []).map((mount): SandboxMount => {
       const claim = pod.plan.claims[mount.name];
       const volume = spec.volumes?.find((v) => v.name === mount.name);
       let source: string;
@@ -329,6 +407,11 @@ export class ChartRehearsal {
       chownSync(source, uid, group);
       return { source, target: mount.mountPath, readOnly: mount.readOnly === true };
     });
+    if (pod.tokenDirectory === undefined) return mounts;
+    return [
+      ...mounts,
+      { source: pod.tokenDirectory, target: SERVICE_ACCOUNT_PATH, readOnly: true },
+    ];
   }
 
   private async startContainer(pod: Pod, state: ContainerState): Promise<void> {
@@ -337,7 +420,7 @@ export class ChartRehearsal {
     const run = containerProcess(
       container,
       { plan: pod.plan, uid: pod.uid, nodeName: NODE_NAME, podIp: pod.slot.address },
-      image.env,
+      { ...image.env, ...this.apiServer?.env },
     );
     const security = { ...pod.plan.spec.securityContext, ...container.securityContext };
     if (security.runAsUser === undefined) throw new Error(`${state.process}: no runAsUser`);
@@ -452,8 +535,17 @@ export class ChartRehearsal {
     if (!pod.gone) await this.startContainer(pod, state);
   }
 
-  /** Recompiles every pod's policy table from the current pods and policies. */
-  private async enforcePolicies(): Promise<void> {
+  /**
+   * Recompiles every pod's policy table from the pods and policies as they are when its turn
+   * comes: one recompilation at a time, since each rewrites every pod's table.
+   */
+  private enforcePolicies(): Promise<void> {
+    const next = this.enforcing.then(() => this.compilePolicies());
+    this.enforcing = next.catch(() => undefined);
+    return next;
+  }
+
+  private async compilePolicies(): Promise<void> {
     const pods: EnforcedPod[] = [...this.pods.values()].map((pod) => ({
       name: pod.plan.name,
       namespace: pod.plan.namespace,
@@ -467,10 +559,8 @@ export class ChartRehearsal {
         })),
       ),
     }));
-    const nodeAddress = this.network.gatewayAddress;
-    if (nodeAddress === undefined) throw new Error('the rehearsal network has no node address');
     for (const pod of pods) {
-      const script = policyTableScript(pod, pods, this.policies, nodeAddress);
+      const script = policyTableScript(pod, pods, this.policies, this.nodeAddress);
       const file = `${this.options.workDir}/netpol-${pod.name}.nft`;
       writeFileSync(file, script);
       await this.network.exec(this.pod(pod.name).slot.name, 'nft', ['-f', file]);

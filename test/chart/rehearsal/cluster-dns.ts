@@ -1,7 +1,10 @@
 // Cluster DNS as a hosts file: what CoreDNS would answer inside the cluster, for the pods as
-// they are now. A ClusterIP Service's name leads to a ready pod it selects (the rehearsal has
-// no kube-proxy, so a Service port must be its pod's port); a headless Service's pods have
-// their own names, published before they are ready when the Service says so.
+// they are now. A ClusterIP Service's name resolves whether or not its pods are ready, as its
+// ClusterIP does; the rehearsal has no kube-proxy, so it leads to a ready pod it selects, or to
+// a pod not ready yet when there is none (where kube-proxy would refuse the connection, the pod
+// mostly does: it is not listening yet), and a Service port must be its pod's port. A headless
+// Service's name and its pods' own names are published only for ready pods, unless the Service
+// publishes not-ready addresses.
 import type { IIoK8sApiCoreV1Service } from 'kubernetes-models/v1/Service';
 import type { RenderedObject } from '../helm-chart.js';
 import type { PodPlan } from './pod-plan.js';
@@ -78,13 +81,13 @@ export function hostsFile(
   for (const service of servicesOf(objects)) {
     const name = service.metadata?.name ?? '';
     const headless = service.spec?.clusterIP === 'None';
-    const published = pods.filter(
-      (pod) =>
-        selects(service, pod.plan) &&
-        (pod.ready || (headless && service.spec?.publishNotReadyAddresses === true)),
+    const selected = pods.filter((pod) => selects(service, pod.plan));
+    const published = selected.filter(
+      (pod) => pod.ready || (headless && service.spec?.publishNotReadyAddresses === true),
     );
-    if (published[0]) {
-      lines.push(`${published[0].ip} ${serviceNames(name, namespace, domain).join(' ')}`);
+    const answer = headless ? published[0] : (published[0] ?? selected[0]);
+    if (answer) {
+      lines.push(`${answer.ip} ${serviceNames(name, namespace, domain).join(' ')}`);
     }
     if (!headless) continue;
     for (const pod of published) {

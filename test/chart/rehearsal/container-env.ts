@@ -1,6 +1,6 @@
 // A container's environment and command line as the kubelet makes them: downward-API fields
 // filled in, `$(VAR)` references to earlier variables expanded (`$$` escapes), the image's own
-// ENV underneath.
+// ENV and the kubelet's service variables underneath.
 import type { IIoK8sApiCoreV1Container } from 'kubernetes-models/v1/Container';
 import type { PodPlan } from './pod-plan.js';
 
@@ -42,11 +42,11 @@ export interface ContainerProcess {
   readonly env: Readonly<Record<string, string>>;
 }
 
-/** What the container runs: its command and args (expanded), its environment over the image's. */
+/** What the container runs: its command and args (expanded), its environment over `baseEnv`. */
 export function containerProcess(
   container: IIoK8sApiCoreV1Container,
   pod: PodIdentity,
-  imageEnv: Readonly<Record<string, string>>,
+  baseEnv: Readonly<Record<string, string>>,
 ): ContainerProcess {
   const defined = new Map<string, string>();
   for (const variable of container.env ?? []) {
@@ -72,7 +72,7 @@ export function containerProcess(
   return {
     command,
     env: {
-      ...imageEnv,
+      ...baseEnv,
       HOSTNAME: pod.plan.spec.hostname ?? pod.plan.name,
       ...Object.fromEntries(defined),
     },

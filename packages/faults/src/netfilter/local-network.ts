@@ -28,6 +28,12 @@ export interface LocalNetworkOptions {
    * partitions cut only between hosts, though loss on a host drops its gateway traffic too.
    */
   readonly hostAccess?: boolean;
+  /**
+   * With `hostAccess`: `.253`, a second address of the root namespace on the same link, for a
+   * server that stands for another machine of the LAN (the chart rehearsal's API server on its
+   * control-plane node): the hosts reach it, but it is not their gateway.
+   */
+  readonly serviceAddress?: boolean;
 }
 
 export interface LocalHost extends NetworkTarget {
@@ -41,6 +47,8 @@ const hostDevice = 'eth0';
 export class LocalNetwork {
   /** The gateway's address in the hosts' subnet when `hostAccess` is on. */
   readonly gatewayAddress: string | undefined;
+  /** The root namespace's second address when `serviceAddress` is on. */
+  readonly serviceAddress: string | undefined;
   private destroyed = false;
   private readonly unregister: () => void;
 
@@ -50,8 +58,10 @@ export class LocalNetwork {
     readonly hosts: readonly LocalHost[],
     private readonly hostAccess: boolean,
     subnetBase: string,
+    serviceAddress: boolean,
   ) {
     this.gatewayAddress = hostAccess ? `${subnetBase}.254` : undefined;
+    this.serviceAddress = hostAccess && serviceAddress ? `${subnetBase}.253` : undefined;
     this.unregister = cleanupAtExit(() => this.destroySync());
   }
 
@@ -79,7 +89,11 @@ export class LocalNetwork {
       address: `${base}.${i + 1}`,
       addresses: [`${base}.${i + 1}`],
     }));
-    const network = new LocalNetwork(prefix, hosts, hostAccess, base);
+    const serviceAddress = options.serviceAddress ?? false;
+    if (serviceAddress && names.length > 252) {
+      throw new Error('hosts: give 1 to 252 names when .253 is the service address');
+    }
+    const network = new LocalNetwork(prefix, hosts, hostAccess, base, serviceAddress);
     try {
       await network.build();
     } catch (error) {
@@ -209,6 +223,9 @@ export class LocalNetwork {
       }
       await runCommand('ip', ['-n', bridgeNs, 'link', 'set', 'gw', 'master', 'br0', 'up']);
       await runCommand('ip', ['addr', 'add', `${this.gatewayAddress}/24`, 'dev', link]);
+      if (this.serviceAddress !== undefined) {
+        await runCommand('ip', ['addr', 'add', `${this.serviceAddress}/32`, 'dev', link]);
+      }
       await runCommand('ip', ['link', 'set', link, 'up']);
       await checkSubnetUnshared(this.gatewayAddress, link);
     }

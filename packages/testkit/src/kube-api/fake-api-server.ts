@@ -53,6 +53,8 @@ export interface FakeApiServerOptions {
    * processes in other network namespaces reach the fake. The certificate names it.
    */
   readonly host?: string;
+  /** The port to listen on; a free one by default. */
+  readonly port?: number;
 }
 
 /** What the kubelet gives a pod's containers to reach the API as their service account. */
@@ -132,7 +134,11 @@ export async function startFakeApiServer(
       access?.check(request.method ?? 'GET', request.headers.authorization, url);
       const route = routeOf(url.pathname, types);
       if (route?.target === 'collection' && isWatch(request, url)) {
-        watch(response, route, url.searchParams, store, bookmarkIntervalMs, watches);
+        watch(response, route, url.searchParams, wantsTable(request.headers.accept), {
+          store,
+          bookmarkIntervalMs,
+          watches,
+        });
         return;
       }
       handle(request, url, route, types, store).then((reply) => send(response, reply), fail);
@@ -142,7 +148,7 @@ export async function startFakeApiServer(
   });
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
-    server.listen(0, host, resolve);
+    server.listen(options.port ?? 0, host, resolve);
   });
   const port = String((server.address() as AddressInfo).port);
   const url = `https://${isIPv6(host) ? `[${host}]` : host}:${port}`;
@@ -323,13 +329,23 @@ function checkName(input: ObjectInput, name: string): void {
  * A watch: events as newline-delimited JSON until the client goes, the timeout passes, or the
  * server drops it. A compacted start answers 200 with one ERROR event, as kube-apiserver does.
  */
+interface WatchServing {
+  readonly store: ObjectStore;
+  readonly bookmarkIntervalMs: number;
+  /** The open watches, for dropWatches. */
+  readonly watches: Set<ServerResponse>;
+}
+
+/**
+ * A watch; asked for Tables (`kubectl get --watch`), each event's object is a one-row Table,
+ * as kube-apiserver sends it (API Concepts: "Receiving resources as Tables").
+ */
 function watch(
   response: ServerResponse,
   route: Extract<Route, { target: 'collection' }>,
   query: URLSearchParams,
-  store: ObjectStore,
-  bookmarkIntervalMs: number,
-  watches: Set<ServerResponse>,
+  table: boolean,
+  { store, bookmarkIntervalMs, watches }: WatchServing,
 ): void {
   const selector = selectorOf(query.get('labelSelector'), query.get('fieldSelector'), route.type);
   const timeoutSeconds = Number(query.get('timeoutSeconds') ?? '1800');
@@ -376,7 +392,15 @@ function watch(
       // The initial events are the state now, which is never older than any version asked for.
       resourceVersion: streamingList ? undefined : (query.get('resourceVersion') ?? undefined),
       selector,
-      onEvent: write,
+      onEvent: (event) =>
+        write(
+          table
+            ? {
+                type: event.type,
+                object: tableOf(route.type, [event.object], event.object.metadata.resourceVersion),
+              }
+            : event,
+        ),
     });
     if (streamingList) write(bookmark({ 'k8s.io/initial-events-end': 'true' }));
   } catch (error) {

@@ -53,6 +53,7 @@ export const BUILT_IN_TYPES: readonly ResourceType[] = [
   builtIn('coordination.k8s.io', 'leases', 'Lease'),
   builtIn('apps', 'deployments', 'Deployment', { status: true }),
   builtIn('apps', 'statefulsets', 'StatefulSet', { status: true }),
+  builtIn('apps', 'replicasets', 'ReplicaSet', { status: true }),
   builtIn('rbac.authorization.k8s.io', 'roles', 'Role'),
   builtIn('rbac.authorization.k8s.io', 'rolebindings', 'RoleBinding'),
   builtIn('rbac.authorization.k8s.io', 'clusterroles', 'ClusterRole', { clusterScoped: true }),

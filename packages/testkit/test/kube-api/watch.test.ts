@@ -11,7 +11,9 @@ import {
   type V1ConfigMap,
 } from '@kubernetes/client-node';
 import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { startFakeApiServer, type FakeApiServer } from '../../src/index.js';
+import { rawCall } from './raw-https.js';
 
 const NAMESPACE = 'default';
 const CONFIGMAPS = `/api/v1/namespaces/${NAMESPACE}/configmaps`;
@@ -228,6 +230,34 @@ describe('fake kube-apiserver watches', () => {
   it('ends a watch cleanly after its timeoutSeconds', async () => {
     const watching = await watch({ timeoutSeconds: 1 });
     expect(await watching.ended).toBeNull();
+  });
+
+  // API Concepts: "Receiving resources as Tables": a watch asked for Tables (kubectl get
+  // --watch) gets each event's object as a Table of one row, with the kind's columns
+  // https://kubernetes.io/docs/reference/using-api/api-concepts/#receiving-resources-as-tables
+  it('streams a watch that asks for Tables as one-row Tables', async () => {
+    const answer = rawCall(server, 'GET', `${CONFIGMAPS}?watch=true&timeoutSeconds=1`, undefined, {
+      accept: 'application/json;as=Table;v=v1;g=meta.k8s.io,application/json',
+    });
+    await sleep(200);
+    await core.createNamespacedConfigMap({ namespace: NAMESPACE, body: configMap('tabled') });
+    const { code, text } = await answer;
+    expect(code).toBe(200);
+    const events = text
+      .trim()
+      .split('\n')
+      .map((line) => JSON.parse(line) as { type: string; object: Record<string, unknown> });
+    const added = events.find(
+      (event) =>
+        event.type === 'ADDED' &&
+        (event.object['rows'] as { cells: unknown[] }[] | undefined)?.[0]?.cells[0] === 'tabled',
+    );
+    expect(added?.object).toMatchObject({
+      kind: 'Table',
+      apiVersion: 'meta.k8s.io/v1',
+      columnDefinitions: [{ name: 'Name' }, { name: 'Created At' }],
+    });
+    expect(events.every((event) => event.object['kind'] === 'Table')).toBe(true);
   });
 });
 
