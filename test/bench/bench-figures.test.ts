@@ -2,7 +2,7 @@
 // minutes, so it runs on demand, not here.
 import { describe, expect, it } from 'vitest';
 import { parseBenchOptions, UsageError } from './bench-options.js';
-import { summarizeCells, type Cell } from './bench-report.js';
+import { ratioTable, summarizeCells, type Cell } from './bench-report.js';
 import { percentile } from './closed-loop.js';
 import { FAILOVER, judgeRecovery } from './failover.js';
 
@@ -52,9 +52,15 @@ describe('judgeRecovery', () => {
 });
 
 describe('summarizeCells', () => {
-  const cell = (round: number, opsPerSecond: number, target: Cell['target'] = 'etcd'): Cell => ({
+  const cell = (
+    round: number,
+    opsPerSecond: number,
+    target: Cell['target'] = 'etcd',
+    placement: Cell['placement'] = 'leader',
+  ): Cell => ({
     target,
     op: 'put',
+    placement,
     clients: 16,
     round,
     result: {
@@ -65,6 +71,7 @@ describe('summarizeCells', () => {
       p99Ms: 0,
       clientCpuPercent: 0,
       serverCpuPercent: 0,
+      serverCpuMsPerOp: 1000 / opsPerSecond,
     },
   });
 
@@ -73,6 +80,29 @@ describe('summarizeCells', () => {
     expect(summary!.median.opsPerSecond).toBe(200);
     expect(summary!.median.p50Ms).toBe(0.2);
     expect([summary!.minOpsPerSecond, summary!.maxOpsPerSecond]).toEqual([100, 300]);
+  });
+
+  it('keeps each placement separate, and compares cat-feeder with etcd placement by placement', () => {
+    const summaries = summarizeCells([
+      cell(1, 100, 'etcd', 'leader'),
+      cell(1, 50, 'etcd', 'spread'),
+      cell(1, 200, 'cat-feeder', 'leader'),
+      cell(1, 25, 'cat-feeder', 'spread'),
+    ]);
+    expect(summaries.map((s) => [s.target, s.placement, s.median.opsPerSecond])).toEqual([
+      ['etcd', 'leader', 100],
+      ['etcd', 'spread', 50],
+      ['cat-feeder', 'leader', 200],
+      ['cat-feeder', 'spread', 25],
+    ]);
+    const rows = ratioTable(summaries)!.split('\n').slice(2);
+    // ops/s, p50 (here ops/s / 1000) and CPU per op (here 1000 / ops/s), per placement.
+    expect(rows[0]).toMatch(
+      /put\s+\|\s+leader\s+\|\s+16\s+\|\s+2\.00×\s+\|\s+2\.00×\s+\|.*\|\s+0\.50×/,
+    );
+    expect(rows[1]).toMatch(
+      /put\s+\|\s+spread\s+\|\s+16\s+\|\s+0\.50×\s+\|\s+0\.50×\s+\|.*\|\s+2\.00×/,
+    );
   });
 
   it('keeps each target separate, in the order measured', () => {
@@ -98,6 +128,8 @@ describe('parseBenchOptions', () => {
     expect(options.warmupMs).toBe(2000);
     expect(options.clients).toEqual([1, 4]);
     expect(options.targets).toEqual(['etcd', 'cat-feeder']);
+    expect(options.placements).toEqual(['leader', 'spread']);
+    expect(parseBenchOptions(['--placements', 'spread']).placements).toEqual(['spread']);
   });
 
   it('refuses bad values with the flag named', () => {
@@ -107,6 +139,9 @@ describe('parseBenchOptions', () => {
       '--warmup: expected a duration with its unit, such as 500ms, 5s or 2m, got "2"',
     );
     expect(() => parseBenchOptions(['--targets', 'zookeeper'])).toThrow(UsageError);
+    expect(() => parseBenchOptions(['--placements', 'leader,all'])).toThrow(
+      '--placements: expected leader and/or spread, got "all"',
+    );
     expect(() => parseBenchOptions(['--nope'])).toThrow(UsageError);
   });
 });

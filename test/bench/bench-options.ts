@@ -3,7 +3,12 @@ import { parseArgs } from 'node:util';
 import { envTypes } from '@catmesh/runtime';
 import type { TargetName } from './kv-target.js';
 
-export type GetsTo = 'leader' | 'all';
+/**
+ * Where a cell's requests go: all to the leader, or spread over the members as a Service would
+ * (logical client i to member i mod 3, so a follower forwards its puts to the leader).
+ */
+export type Placement = 'leader' | 'spread';
+const PLACEMENTS: readonly Placement[] = ['leader', 'spread'];
 
 export interface BenchOptions {
   readonly durationMs: number;
@@ -13,11 +18,12 @@ export interface BenchOptions {
   readonly channelsPerMember: number;
   readonly keys: number;
   readonly valueBytes: number;
-  readonly getsTo: GetsTo;
+  readonly placements: readonly Placement[];
   readonly targets: readonly TargetName[];
   readonly failoverClients: number;
   readonly failoverRuns: number;
   readonly out: string | undefined;
+  readonly json: string | undefined;
 }
 
 export const USAGE = `usage: node --conditions=@catmesh/source --import tsx test/bench/catfeeder-vs-etcd.ts [options]
@@ -28,11 +34,13 @@ export const USAGE = `usage: node --conditions=@catmesh/source --import tsx test
   --channels 8           gRPC connections per member, shared round-robin by the clients
   --keys 1000            key space shared by all clients
   --value-size 64        bytes per value
-  --gets-to leader       where linearizable gets go: leader, or all (client i to member i mod 3)
+  --placements leader,spread  where requests go: to the leader, and/or spread (client i to
+                         member i mod 3); every cell is measured for each
   --targets etcd,cat-feeder
   --failover-clients 16  put clients during the leader-kill measurement
   --failover-runs 3      leader kills per target (the killed member is restarted between); 0: none
-  --out FILE             also write the Markdown report to FILE (e.g. docs/benchmarks.md)`;
+  --out FILE             also write the Markdown report to FILE (e.g. docs/benchmarks.md)
+  --json FILE            also write every round's figures as JSON to FILE`;
 
 export class UsageError extends Error {}
 
@@ -72,20 +80,23 @@ export function parseBenchOptions(argv: readonly string[]): BenchOptions {
         channels: { type: 'string', default: '8' },
         keys: { type: 'string', default: '1000' },
         'value-size': { type: 'string', default: '64' },
-        'gets-to': { type: 'string', default: 'leader' },
+        placements: { type: 'string', default: 'leader,spread' },
         targets: { type: 'string', default: 'etcd,cat-feeder' },
         'failover-clients': { type: 'string', default: '16' },
         'failover-runs': { type: 'string', default: '3' },
         out: { type: 'string' },
+        json: { type: 'string' },
       },
     });
   } catch (error) {
     throw new UsageError((error as Error).message);
   }
   const v = parsed.values;
-  const getsTo = v['gets-to'];
-  if (getsTo !== 'leader' && getsTo !== 'all') {
-    throw new UsageError(`--gets-to: expected leader or all, got "${getsTo}"`);
+  const placements = v.placements.split(',').map((p) => p.trim());
+  for (const p of placements) {
+    if (!PLACEMENTS.includes(p as Placement)) {
+      throw new UsageError(`--placements: expected leader and/or spread, got "${p}"`);
+    }
   }
   const targets = v.targets.split(',').map((t) => t.trim());
   for (const t of targets) {
@@ -101,10 +112,11 @@ export function parseBenchOptions(argv: readonly string[]): BenchOptions {
     channelsPerMember: positiveInt('channels', v.channels),
     keys: positiveInt('keys', v.keys),
     valueBytes: positiveInt('value-size', v['value-size']),
-    getsTo,
+    placements: [...new Set(placements)] as Placement[],
     targets: targets as TargetName[],
     failoverClients: positiveInt('failover-clients', v['failover-clients']),
     failoverRuns: nonNegativeInt('failover-runs', v['failover-runs']),
     out: v.out,
+    json: v.json,
   };
 }

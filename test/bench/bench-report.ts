@@ -1,6 +1,6 @@
 // The benchmark's figures as Markdown tables (readable on a terminal too) and the full report
 // with the machine, versions and method they depend on.
-import type { BenchOptions } from './bench-options.js';
+import type { BenchOptions, Placement } from './bench-options.js';
 import type { ClosedLoopResult } from './closed-loop.js';
 import { FAILOVER, type FailoverResult } from './failover.js';
 import type { TargetName } from './kv-target.js';
@@ -8,10 +8,11 @@ import type { MachineInfo } from './machine-info.js';
 
 export type Op = 'put' | 'get';
 
-/** One measurement: a target, an operation, a number of clients, in one round. */
+/** One measurement: a target, an operation, a placement, a number of clients, in one round. */
 export interface Cell {
   readonly target: TargetName;
   readonly op: Op;
+  readonly placement: Placement;
   readonly clients: number;
   readonly round: number;
   readonly result: ClosedLoopResult;
@@ -21,6 +22,7 @@ export interface Cell {
 export interface CellSummary {
   readonly target: TargetName;
   readonly op: Op;
+  readonly placement: Placement;
   readonly clients: number;
   readonly median: ClosedLoopResult;
   readonly minOpsPerSecond: number;
@@ -77,7 +79,7 @@ const maybeMs = (n: number | undefined) => (n === undefined ? 'not within the ru
 export function summarizeCells(cells: readonly Cell[]): CellSummary[] {
   const groups = new Map<string, Cell[]>();
   for (const cell of cells) {
-    const id = `${cell.target}/${cell.op}/${cell.clients}`;
+    const id = `${cell.target}/${cell.op}/${cell.placement}/${cell.clients}`;
     groups.set(id, [...(groups.get(id) ?? []), cell]);
   }
   const summaries = [...groups.values()].map((rounds) => {
@@ -86,6 +88,7 @@ export function summarizeCells(cells: readonly Cell[]): CellSummary[] {
     return {
       target: first.target,
       op: first.op,
+      placement: first.placement,
       clients: first.clients,
       median: byThroughput[Math.floor((byThroughput.length - 1) / 2)]!.result,
       minOpsPerSecond: first.result.opsPerSecond,
@@ -100,10 +103,11 @@ export function summarizeCells(cells: readonly Cell[]): CellSummary[] {
 export function resultsTable(summaries: readonly CellSummary[], rounds: number): string {
   const range = rounds > 1;
   return table(
-    2,
+    3,
     [
       'target',
       'op',
+      'to',
       'clients',
       'ops/s',
       ...(range ? [`ops/s range (${rounds} rounds)`] : []),
@@ -112,19 +116,25 @@ export function resultsTable(summaries: readonly CellSummary[], rounds: number):
       'errors',
       'client CPU',
       'server CPU',
+      'server CPU ms/op',
     ],
-    summaries.map(({ target, op, clients, median: r, minOpsPerSecond, maxOpsPerSecond }) => [
-      target,
-      OP_LABEL[op],
-      String(clients),
-      count(r.opsPerSecond),
-      ...(range ? [`${count(minOpsPerSecond)} – ${count(maxOpsPerSecond)}`] : []),
-      ms(r.p50Ms),
-      ms(r.p99Ms),
-      String(r.errors),
-      `${r.clientCpuPercent.toFixed(0)}%`,
-      `${r.serverCpuPercent.toFixed(0)}%`,
-    ]),
+    summaries.map((s) => {
+      const r = s.median;
+      return [
+        s.target,
+        OP_LABEL[s.op],
+        s.placement,
+        String(s.clients),
+        count(r.opsPerSecond),
+        ...(range ? [`${count(s.minOpsPerSecond)} – ${count(s.maxOpsPerSecond)}`] : []),
+        ms(r.p50Ms),
+        ms(r.p99Ms),
+        String(r.errors),
+        `${r.clientCpuPercent.toFixed(0)}%`,
+        `${r.serverCpuPercent.toFixed(0)}%`,
+        r.serverCpuMsPerOp.toFixed(2),
+      ];
+    }),
   );
 }
 
@@ -133,19 +143,25 @@ export function ratioTable(summaries: readonly CellSummary[]): string | undefine
   const rows: string[][] = [];
   for (const cf of summaries.filter((c) => c.target === 'cat-feeder')) {
     const etcd = summaries.find(
-      (c) => c.target === 'etcd' && c.op === cf.op && c.clients === cf.clients,
+      (c) =>
+        c.target === 'etcd' &&
+        c.op === cf.op &&
+        c.placement === cf.placement &&
+        c.clients === cf.clients,
     );
     if (!etcd) continue;
     rows.push([
       OP_LABEL[cf.op],
+      cf.placement,
       String(cf.clients),
       ratio(cf.median.opsPerSecond, etcd.median.opsPerSecond),
       ratio(cf.median.p50Ms, etcd.median.p50Ms),
       ratio(cf.median.p99Ms, etcd.median.p99Ms),
+      ratio(cf.median.serverCpuMsPerOp, etcd.median.serverCpuMsPerOp),
     ]);
   }
   if (rows.length === 0) return undefined;
-  return table(1, ['op', 'clients', 'ops/s', 'p50', 'p99'], rows);
+  return table(2, ['op', 'to', 'clients', 'ops/s', 'p50', 'p99', 'CPU/op'], rows);
 }
 
 export function failoverTable(failovers: readonly Failover[]): string {
@@ -180,10 +196,14 @@ export function failoverTable(failovers: readonly Failover[]): string {
 function setup(context: RunContext): string {
   const { machine: m, options: o } = context;
   const seconds = (n: number) => `${n / 1000} s`;
-  const getsTo =
-    o.getsTo === 'leader'
-      ? 'to the leader, like the puts'
-      : 'spread over all members (client i to member i mod 3)';
+  const placements = o.placements
+    .map((p) =>
+      p === 'leader'
+        ? '`leader`: every request to the leader'
+        : '`spread`: logical client i to member i mod 3, as a Service spreads them (a follower ' +
+          'forwards a put to the leader, and answers a linearizable get after confirming with it)',
+    )
+    .join('; ');
   const idle = context.idle
     .map((i) => `${i.target} ${i.percent.toFixed(1)}% (over ${seconds(i.overMs)})`)
     .join(', ');
@@ -210,15 +230,16 @@ function setup(context: RunContext): string {
       'member, shared round-robin by the logical clients. Each logical client is a closed loop ' +
       `(send, await the answer, send the next) over ${o.keys} keys chosen uniformly at random, ` +
       `${o.valueBytes}-byte values.`,
-    '- Operations: put = etcd `KV.Put` / cat-feeder `Put` (no request id), sent to the leader; ' +
-      'linearizable get = etcd `KV.Range` with `serializable=false` / cat-feeder `Get` with ' +
-      `\`CONSISTENCY_LINEARIZABLE\` (sent as the number 1), sent ${getsTo}. Every key is ` +
-      'written once before the first cell.',
+    '- Operations: put = etcd `KV.Put` / cat-feeder `Put` (no request id); linearizable get = ' +
+      'etcd `KV.Range` with `serializable=false` / cat-feeder `Get` with ' +
+      '`CONSISTENCY_LINEARIZABLE` (sent as the number 1). Where they go (the `to` column): ' +
+      `${placements}. Every key is written once before the first cell.`,
     `- Each cell: ${seconds(o.warmupMs)} of warm-up, then ${seconds(o.durationMs)} measured; ` +
       'ops/s counts the requests completed in the measured time, p50/p99 are their latencies ' +
       '(nearest rank over every sample). CPU is the % of one core used during the measured ' +
       `time by the client process and by the target's 3 servers together (the machine has ` +
-      `${m.cpus * 100}%). ` +
+      `${m.cpus * 100}%); server CPU ms/op is the servers' CPU time in that window divided by ` +
+      'the requests completed in it. ' +
       (o.rounds > 1
         ? `Every cell was measured in ${o.rounds} rounds; the table shows the round with the ` +
           'median throughput (the lower middle one for an even number) and the range of all ' +
@@ -275,8 +296,8 @@ export function markdownReport(
   if (ratios) {
     sections.push(
       '## cat-feeder / etcd',
-      'Per cell, cat-feeder divided by etcd: above 1× means more throughput (ops/s) or higher ' +
-        'latency (p50, p99) than etcd.',
+      'Per cell, cat-feeder divided by etcd: above 1× means more throughput (ops/s), or higher ' +
+        'latency (p50, p99) or more server CPU per request (CPU/op), than etcd.',
       ratios,
     );
   }

@@ -1,7 +1,8 @@
 // cat-feeder side by side with etcd 3.4: the same closed-loop gRPC client (@grpc/grpc-js) drives a
 // 3-member cluster of each, on this machine, with fsync on. Puts and linearizable gets at several
-// client counts, then the time to recover from a kill -9 of the leader. Prints Markdown tables
-// and, with --out, writes the report (machine, versions, command, method, figures).
+// client counts, sent to the leader and spread over the members, then the time to recover from a
+// kill -9 of the leader. Prints Markdown tables and, with --out, writes the report (machine,
+// versions, command, method, figures); with --json, every round's figures.
 //
 //   node --conditions=@catmesh/source --import tsx test/bench/catfeeder-vs-etcd.ts \
 //     [--duration 5s] [--clients 1,16,64,256] [--out docs/benchmarks.md]   (--help for all)
@@ -16,7 +17,13 @@ import { mkdir, writeFile } from 'node:fs/promises';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
-import { parseBenchOptions, UsageError, USAGE, type BenchOptions } from './bench-options.js';
+import {
+  parseBenchOptions,
+  UsageError,
+  USAGE,
+  type BenchOptions,
+  type Placement,
+} from './bench-options.js';
 import {
   failoverTable,
   markdownReport,
@@ -119,14 +126,15 @@ async function measureCell(
   options: BenchOptions,
   value: Buffer,
   op: Op,
+  placement: Placement,
   clients: number,
   round: number,
 ): Promise<Cell> {
   const randomKey = () => key(randomInt(options.keys));
   const channel = (client: number) => client % options.channelsPerMember;
   const leader = await target.waitForLeader(LEADER_TIMEOUT_MS);
-  const getMember = (client: number) =>
-    options.getsTo === 'leader' ? leader : client % target.members.length;
+  const member = (client: number) =>
+    placement === 'leader' ? leader : client % target.members.length;
   const result = await runClosedLoop({
     clients,
     warmupMs: options.warmupMs,
@@ -134,14 +142,16 @@ async function measureCell(
     serverCpuSeconds: () => serverCpuSeconds(target),
     request: (client) =>
       op === 'put'
-        ? target.put(leader, channel(client), randomKey(), value, REQUEST_TIMEOUT_MS)
-        : target.get(getMember(client), channel(client), randomKey(), REQUEST_TIMEOUT_MS),
+        ? target.put(member(client), channel(client), randomKey(), value, REQUEST_TIMEOUT_MS)
+        : target.get(member(client), channel(client), randomKey(), REQUEST_TIMEOUT_MS),
   });
   console.log(
-    `round ${round}: ${target.name} ${op} × ${clients}: ${Math.round(result.opsPerSecond)} ops/s, ` +
-      `p50 ${result.p50Ms.toFixed(2)} ms, p99 ${result.p99Ms.toFixed(2)} ms, ${result.errors} errors`,
+    `round ${round}: ${target.name} ${op} to ${placement} × ${clients}: ` +
+      `${Math.round(result.opsPerSecond)} ops/s, p50 ${result.p50Ms.toFixed(2)} ms, ` +
+      `p99 ${result.p99Ms.toFixed(2)} ms, ${result.serverCpuMsPerOp.toFixed(2)} ms server CPU/op, ` +
+      `${result.errors} errors`,
   );
-  return { target: target.name, op, clients, round, result };
+  return { target: target.name, op, placement, clients, round, result };
 }
 
 /** Kills the leader under load, then restarts it and waits for the group to be whole again. */
@@ -232,11 +242,15 @@ async function main(argv: readonly string[]): Promise<number> {
     let turn = 0;
     for (let round = 1; round <= options.rounds; round++) {
       for (const op of OPS) {
-        for (const clients of options.clients) {
-          for (const target of inTurn(running, turn++)) {
-            await attempt(target, async () => {
-              cells.push(await measureCell(target, options, value, op, clients, round));
-            });
+        for (const placement of options.placements) {
+          for (const clients of options.clients) {
+            for (const target of inTurn(running, turn++)) {
+              await attempt(target, async () => {
+                cells.push(
+                  await measureCell(target, options, value, op, placement, clients, round),
+                );
+              });
+            }
           }
         }
       }
@@ -270,6 +284,14 @@ async function main(argv: readonly string[]): Promise<number> {
     console.log(`Failover (ms from the kill):\n\n${failoverTable(failovers)}\n`);
   }
 
+  if (options.json !== undefined) {
+    await mkdir(dirname(options.json), { recursive: true });
+    await writeFile(
+      options.json,
+      `${JSON.stringify({ ...context, startedAt: startedAt.toISOString(), cells, summary, failovers }, null, 2)}\n`,
+    );
+    console.log(`figures written to ${options.json}`);
+  }
   if (options.out !== undefined) {
     if (failures.length > 0) {
       const failed = [...new Set(failures.map((f) => f.target))].join(', ');

@@ -22,6 +22,8 @@ export interface ClosedLoopResult {
   /** CPU used during the window, in % of one core (the machine has `nproc` of them). */
   readonly clientCpuPercent: number;
   readonly serverCpuPercent: number;
+  /** Milliseconds of CPU the servers used per completed request (0 when none completed). */
+  readonly serverCpuMsPerOp: number;
 }
 
 /** After a failed request a client pauses this long, so that errors cannot spin the CPU. */
@@ -90,5 +92,7 @@ export async function runClosedLoop(options: ClosedLoopOptions): Promise<ClosedL
     p99Ms: percentile(sorted, 99),
     clientCpuPercent: (clientCpuUs / 1000 / cpuWindowMs) * 100,
     serverCpuPercent: (((last.servers - first.servers) * 1000) / cpuWindowMs) * 100,
+    serverCpuMsPerOp:
+      sorted.length === 0 ? 0 : ((last.servers - first.servers) * 1000) / sorted.length,
   };
 }
