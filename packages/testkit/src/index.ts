@@ -49,7 +49,8 @@ export type {
   WatchEvent,
   WriteContext,
 } from './kube-api/object-store.js';
-export { BUILT_IN_TYPES } from './kube-api/resource-types.js';
+export { BUILT_IN_TYPES, builtInType, builtInTypeOf } from './kube-api/resource-types.js';
+export { JSON_PATCH, MERGE_PATCH } from './kube-api/patches.js';
 export type {
   CustomResourceDefinition,
   PrinterColumn,

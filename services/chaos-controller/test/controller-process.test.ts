@@ -13,7 +13,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { experimentCrd, FaultAdmins, type ChaosReport, type MeshInstance } from '@catmesh/chaos';
 import {
-  BUILT_IN_TYPES,
+  builtInType,
   freePort,
   grantedPermissions,
   requires,
@@ -23,7 +23,6 @@ import {
   type FakeApiServer,
   type KubeObject,
   type ObjectInput,
-  type ResourceType,
 } from '@catmesh/testkit';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { renderChart } from '../../../test/chart/helm-chart.js';
@@ -43,13 +42,11 @@ const NAMESPACE = 'catmesh';
 const SERVICE_ACCOUNT = 'catmesh-chaos-controller';
 const CONTROLLER = serviceAccountUser(NAMESPACE, SERVICE_ACCOUNT);
 const TOKENS = { admin: 'admin-token', controller: 'controller-token' } as const;
-const type = (group: string, plural: string): ResourceType =>
-  BUILT_IN_TYPES.find((t) => t.group === group && t.plural === plural)!;
-const PODS = type('', 'pods');
-const EVENTS = type('', 'events');
-const CONFIG_MAPS = type('', 'configmaps');
-const LEASES = type('coordination.k8s.io', 'leases');
-const POLICIES = type('networking.k8s.io', 'networkpolicies');
+const PODS = builtInType('', 'pods');
+const EVENTS = builtInType('', 'events');
+const CONFIG_MAPS = builtInType('', 'configmaps');
+const LEASES = builtInType('coordination.k8s.io', 'leases');
+const POLICIES = builtInType('networking.k8s.io', 'networkpolicies');
 
 const problem =
   (existsSync(KUBECTL) && existsSync(HELM)
@@ -187,7 +184,7 @@ beforeAll(async () => {
     const object = objects.find((o) => o.kind === kind && o.metadata.name === SERVICE_ACCOUNT);
     if (object === undefined) throw new Error(`the chart renders no ${kind} ${SERVICE_ACCOUNT}`);
     const created = server.store.create(
-      type('rbac.authorization.k8s.io', kind === 'Role' ? 'roles' : 'rolebindings'),
+      builtInType('rbac.authorization.k8s.io', kind === 'Role' ? 'roles' : 'rolebindings'),
       NAMESPACE,
       structuredClone(object),
     );

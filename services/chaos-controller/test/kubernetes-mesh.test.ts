@@ -9,6 +9,7 @@ import {
   validateExperiment,
 } from '@catmesh/chaos';
 import { PARTITION_LABEL, PARTITION_PEER_LABEL, partitionPolicy } from '@catmesh/netpol';
+import { MERGE_PATCH } from '@catmesh/testkit';
 import type { NetworkPartitionRequest } from '@catmesh/chaos';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { KubernetesMesh } from '../src/kubernetes-mesh.js';
@@ -30,7 +31,6 @@ import {
   type MeshFixture,
 } from './mesh-fixture.js';
 
-const MERGE_PATCH = 'application/merge-patch+json';
 const NOW = Date.parse('2026-12-07T10:00:00.000Z');
 const RUN = 'kill-the-leader-mf3k2x';
 

@@ -12,14 +12,14 @@
 import { CoordinationV1Api, KubeConfig } from '@kubernetes/client-node';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { createLogger } from '@catmesh/runtime';
-import { BUILT_IN_TYPES, startFakeApiServer, type FakeApiServer } from '@catmesh/testkit';
+import { builtInType, startFakeApiServer, type FakeApiServer } from '@catmesh/testkit';
 import {
   runLeaderElection,
   type LeaseApi,
   type LeaseElectionOptions,
 } from '../src/leader-lease.js';
 
-const LEASES = BUILT_IN_TYPES.find((type) => type.plural === 'leases')!;
+const LEASES = builtInType('coordination.k8s.io', 'leases');
 const NAMESPACE = 'default';
 const LEASE = 'chaos-controller';
 const MICRO_TIME = /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{6}Z$/;

@@ -2,18 +2,13 @@
 // every change, asks for bookmarks (so a quiet watch survives a compaction without a re-list),
 // lists again after 410 Gone, and outlives failures with backoff.
 import { CoreV1Api, KubeConfig, Watch, type V1ConfigMap } from '@kubernetes/client-node';
-import {
-  BUILT_IN_TYPES,
-  startFakeApiServer,
-  type FakeApiServer,
-  type ResourceType,
-} from '@catmesh/testkit';
+import { builtInType, startFakeApiServer, type FakeApiServer } from '@catmesh/testkit';
 import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
 import { ListWatch } from '../src/list-watch.js';
 
 const NAMESPACE = 'catmesh';
 const PATH = `/api/v1/namespaces/${NAMESPACE}/configmaps`;
-const CONFIGMAPS = BUILT_IN_TYPES.find((type) => type.plural === 'configmaps') as ResourceType;
+const CONFIGMAPS = builtInType('', 'configmaps');
 
 let server: FakeApiServer;
 let config: KubeConfig;

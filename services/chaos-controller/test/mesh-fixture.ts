@@ -12,7 +12,7 @@ import {
 } from '@catmesh/chaos';
 import { parseManifests, type NetworkPolicy } from '@catmesh/netpol';
 import {
-  BUILT_IN_TYPES,
+  builtInType,
   serviceAccountUser,
   startFakeApiServer,
   type CustomResourceDefinition,
@@ -31,10 +31,8 @@ import {
 
 export const NAMESPACE = 'catmesh';
 export const SELECTOR = 'app.kubernetes.io/instance=catmesh';
-export const PODS_TYPE = BUILT_IN_TYPES.find((t) => t.plural === 'pods') as ResourceType;
-export const POLICIES_TYPE = BUILT_IN_TYPES.find(
-  (t) => t.plural === 'networkpolicies',
-) as ResourceType;
+export const PODS_TYPE = builtInType('', 'pods');
+export const POLICIES_TYPE = builtInType('networking.k8s.io', 'networkpolicies');
 
 const PORTS: Readonly<Record<string, Readonly<Record<string, number>>>> = {
   'cat-feeder': { grpc: 50051, raft: 50052, admin: 50053, metrics: 9464 },

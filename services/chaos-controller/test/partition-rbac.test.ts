@@ -5,7 +5,7 @@
 import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { PARTITION_PEER_LABEL } from '@catmesh/netpol';
-import { BUILT_IN_TYPES, grantedPermissions, requires, type ResourceType } from '@catmesh/testkit';
+import { builtInType, grantedPermissions, MERGE_PATCH, requires } from '@catmesh/testkit';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { renderChart } from '../../../test/chart/helm-chart.js';
 import { KubernetesMesh } from '../src/kubernetes-mesh.js';
@@ -21,8 +21,6 @@ import {
 } from './mesh-fixture.js';
 
 const HELM = fileURLToPath(new URL('../../../.tools/bin/helm', import.meta.url));
-const typeOf = (plural: string): ResourceType =>
-  BUILT_IN_TYPES.find((t) => t.group === 'rbac.authorization.k8s.io' && t.plural === plural)!;
 
 let fixture: MeshFixture;
 
@@ -49,11 +47,15 @@ describe(
       if (role === undefined || binding === undefined) throw new Error('no controller Role');
       // As installed: in the release's namespace, which `helm template` leaves out.
       const installed = fixture.server.store.create(
-        typeOf('roles'),
+        builtInType('rbac.authorization.k8s.io', 'roles'),
         NAMESPACE,
         structuredClone(role),
       );
-      fixture.server.store.create(typeOf('rolebindings'), NAMESPACE, structuredClone(binding));
+      fixture.server.store.create(
+        builtInType('rbac.authorization.k8s.io', 'rolebindings'),
+        NAMESPACE,
+        structuredClone(binding),
+      );
 
       const apis = await fixture.apisFor(CONTROLLER_TOKEN);
       let now = Date.parse('2026-12-07T10:00:00.000Z');
@@ -80,14 +82,9 @@ describe(
       expect(await mesh.networkFaults.revertAll('run-1')).toEqual([partition.id]);
       await mesh.networkFaults.apply(partition);
       now += 1_000;
-      fixture.server.store.patch(
-        PODS_TYPE,
-        NAMESPACE,
-        'nats-0',
-        undefined,
-        'application/merge-patch+json',
-        { metadata: { labels: { [PARTITION_PEER_LABEL]: 'gone' } } },
-      );
+      fixture.server.store.patch(PODS_TYPE, NAMESPACE, 'nats-0', undefined, MERGE_PATCH, {
+        metadata: { labels: { [PARTITION_PEER_LABEL]: 'gone' } },
+      });
       const swept = await sweepPartitions({ ...apis, namespace: NAMESPACE, now });
       expect([swept.expired.length, swept.orphaned.length]).toEqual([1, 1]);
       await mesh.processFaults.apply({

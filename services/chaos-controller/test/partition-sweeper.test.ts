@@ -2,6 +2,7 @@
 // an unreadable expiry ends a partition at once, and a pod label whose policies are gone is
 // removed, since a labelled pod matches none of the chart's allow policies.
 import { PARTITION_LABEL, PARTITION_PEER_LABEL } from '@catmesh/netpol';
+import { MERGE_PATCH } from '@catmesh/testkit';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { KubernetesMesh } from '../src/kubernetes-mesh.js';
 import { EXPIRES_AT_ANNOTATION } from '../src/partition-objects.js';
@@ -120,14 +121,9 @@ describe('sweepPartitions', () => {
   });
 
   it('removes a partition label whose partition has no policy left, and only that', async () => {
-    fixture.server.store.patch(
-      PODS_TYPE,
-      NAMESPACE,
-      'nats-0',
-      undefined,
-      'application/merge-patch+json',
-      { metadata: { labels: { [PARTITION_PEER_LABEL]: 'gone-partition' } } },
-    );
+    fixture.server.store.patch(PODS_TYPE, NAMESPACE, 'nats-0', undefined, MERGE_PATCH, {
+      metadata: { labels: { [PARTITION_PEER_LABEL]: 'gone-partition' } },
+    });
     const result = await sweep(APPLIED);
     expect(result).toEqual({
       expired: [],

@@ -10,7 +10,9 @@
 import { createHash } from 'node:crypto';
 import { isDeepStrictEqual } from 'node:util';
 import {
-  BUILT_IN_TYPES,
+  builtInType,
+  builtInTypeOf,
+  MERGE_PATCH,
   type KubeObject,
   type ObjectStore,
   type OwnerReference,
@@ -21,26 +23,12 @@ import type { RenderedObject } from '../helm-chart.js';
 import type { ChartRehearsal } from './chart-rehearsal.js';
 import type { PodPlan } from './pod-plan.js';
 
-const MERGE_PATCH = 'application/merge-patch+json';
 // The kubelet reports a pod's status every few seconds at most; this keeps a test's wait short.
 const STATUS_INTERVAL_MS = 250;
 
-function builtIn(group: string, plural: string): ResourceType {
-  const type = BUILT_IN_TYPES.find((t) => t.group === group && t.plural === plural);
-  if (type === undefined) throw new Error(`the fake API server serves no ${group}/${plural}`);
-  return type;
-}
-
-const PODS = builtIn('', 'pods');
-const POLICIES = builtIn('networking.k8s.io', 'networkpolicies');
-const REPLICA_SETS = builtIn('apps', 'replicasets');
-
-/** The type the fake serves a rendered object as; undefined for a kind it lacks (Services). */
-function typeOf(object: RenderedObject): ResourceType | undefined {
-  const apiVersion = String(object['apiVersion']);
-  const group = apiVersion.includes('/') ? apiVersion.slice(0, apiVersion.indexOf('/')) : '';
-  return BUILT_IN_TYPES.find((t) => t.group === group && t.kind === object.kind);
-}
+const PODS = builtInType('', 'pods');
+const POLICIES = builtInType('networking.k8s.io', 'networkpolicies');
+const REPLICA_SETS = builtInType('apps', 'replicasets');
 
 /** The owner of each workload's pods, by workload name: a StatefulSet, or a ReplicaSet. */
 export type ReleaseOwners = ReadonlyMap<string, OwnerReference>;
@@ -58,7 +46,8 @@ export function installRelease(
   for (const object of objects) {
     // A helm test hook runs only under `helm test`: it is not installed.
     if (object.kind === 'Job') continue;
-    const type = typeOf(object);
+    // The fake has no Services: those stay the rehearsal's alone.
+    const type = builtInTypeOf(object);
     if (type === undefined) continue;
     const stored = store.create(type, namespace, structuredClone(object));
     if (object.kind === 'StatefulSet') {

@@ -15,7 +15,7 @@ import {
   type RequestAttributes,
   type UserInfo,
 } from './rbac.js';
-import { BUILT_IN_TYPES, type ResourceType } from './resource-types.js';
+import { builtInType, type ResourceType } from './resource-types.js';
 import { ApiError } from './status.js';
 
 const RBAC_GROUP = 'rbac.authorization.k8s.io';
@@ -154,7 +154,5 @@ const FIELDS: Readonly<Record<string, keyof ConstructorParameters<typeof Authori
 };
 
 function rbacType(plural: string): ResourceType {
-  const type = BUILT_IN_TYPES.find((t) => t.group === RBAC_GROUP && t.plural === plural);
-  if (type === undefined) throw new Error(`${plural} is not a built-in type`);
-  return type;
+  return builtInType(RBAC_GROUP, plural);
 }

@@ -62,6 +62,23 @@ export const BUILT_IN_TYPES: readonly ResourceType[] = [
   }),
 ];
 
+/** The built-in type `group`/`plural` ('' is the core group); throws for one the fake lacks. */
+export function builtInType(group: string, plural: string): ResourceType {
+  const type = BUILT_IN_TYPES.find((t) => t.group === group && t.plural === plural);
+  if (type === undefined) throw new Error(`the fake API server serves no ${group}/${plural}`);
+  return type;
+}
+
+/** The built-in type an object of this apiVersion and kind is stored as; undefined if none. */
+export function builtInTypeOf(object: {
+  readonly apiVersion?: unknown;
+  readonly kind?: unknown;
+}): ResourceType | undefined {
+  const apiVersion = String(object.apiVersion);
+  const group = apiVersion.includes('/') ? apiVersion.slice(0, apiVersion.indexOf('/')) : '';
+  return BUILT_IN_TYPES.find((t) => t.group === group && t.kind === object.kind);
+}
+
 /** The parts of an apiextensions.k8s.io/v1 CustomResourceDefinition this server reads. */
 export interface CustomResourceDefinition {
   readonly spec: {

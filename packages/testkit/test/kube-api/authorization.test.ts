@@ -22,7 +22,7 @@ import {
 } from '@kubernetes/client-node';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import {
-  BUILT_IN_TYPES,
+  builtInType,
   grantedPermissions,
   requires,
   serviceAccountUser,
@@ -57,8 +57,6 @@ const USERS = {
   [TOKENS.controller]: CONTROLLER,
 };
 const mergePatch = setHeaderOptions('Content-Type', PatchStrategy.MergePatch);
-const typeOf = (plural: string): ResourceType =>
-  BUILT_IN_TYPES.find((type) => type.group === '' && type.plural === plural) as ResourceType;
 
 let server: FakeApiServer;
 
@@ -182,7 +180,7 @@ describe('RBAC enforcement', () => {
       details: { kind: 'configmaps' },
       code: 403,
     });
-    expect(server.store.list(typeOf('configmaps'), undefined, () => true)).toEqual([]);
+    expect(server.store.list(builtInType('', 'configmaps'), undefined, () => true)).toEqual([]);
 
     const admin = await api(TOKENS.admin, CoreV1Api);
     const pod = { metadata: { name: 'x' }, spec: { containers: [{ name: 'c', image: 'i' }] } };
@@ -190,9 +188,9 @@ describe('RBAC enforcement', () => {
     const deleted = await refusal(core.deleteNamespacedPod({ namespace: NAMESPACE, name: 'x' }));
     const message = `pods "x" is forbidden: User "${CONTROLLER.name}" cannot delete resource "pods" in API group "" in the namespace "catmesh"`;
     expect(deleted.body).toMatchObject({ message, details: { name: 'x', kind: 'pods' } });
-    expect(server.store.get(typeOf('pods'), NAMESPACE, 'x').metadata.deletionTimestamp).toBe(
-      undefined,
-    );
+    expect(
+      server.store.get(builtInType('', 'pods'), NAMESPACE, 'x').metadata.deletionTimestamp,
+    ).toBe(undefined);
     expect(server.denials(CONTROLLER.name).map((denial) => denial.message)).toEqual([
       created.body['message'],
       message,
