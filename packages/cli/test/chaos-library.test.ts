@@ -47,8 +47,9 @@ const promises: Record<string, { timeScale?: number; check: (report: ChaosReport
   'latency-is-zero': {
     check(report) {
       const orders = op(report, 'orders');
-      expect(orders.windows.before.p50Ms!).toBeLessThan(200);
       expect(orders.windows.during.p50Ms!).toBeGreaterThan(200);
+      // Within the run, not against a fixed figure: a loaded machine is slower before too.
+      expect(orders.windows.during.p50Ms!).toBeGreaterThan(orders.windows.before.p50Ms!);
       expect(orders.windows.during.successRatio!).toBeGreaterThanOrEqual(0.95);
     },
   },
@@ -170,7 +171,7 @@ const RUN_IN_THE_CHART_REHEARSAL = ['a-networkpolicy-is-not-a-partition'];
 let mesh: ChaosMesh;
 beforeAll(async () => {
   requireBuiltCli();
-  mesh = await startChaosMesh();
+  mesh = await startChaosMesh('--no-dashboard');
 }, 120_000);
 afterAll(async () => {
   await mesh?.stop();

@@ -206,7 +206,7 @@ beforeAll(async () => {
   for (const policy of objects.filter((o) => o.kind === 'NetworkPolicy')) {
     server.store.create(POLICIES, NAMESPACE, structuredClone(policy));
   }
-  mesh = await startChaosMesh();
+  mesh = await startChaosMesh('--no-dashboard');
   await mesh.healthy();
   instances = (
     JSON.parse(await readFile(join(mesh.stateDir, 'mesh.json'), 'utf8')) as {
@@ -292,7 +292,8 @@ describe('the chaos controller process against a catmesh mesh', requires(problem
     expect(data['report.html']).toContain('<html');
     const orders = report.operations.find((op) => op.name === 'orders')!;
     expect(orders.windows.during.p50Ms).toBeGreaterThanOrEqual(200);
-    expect(orders.windows.before.p50Ms).toBeLessThan(200);
+    // Compared within the run, not with a fixed figure: a loaded machine is slower before too.
+    expect(orders.windows.during.p50Ms).toBeGreaterThan(orders.windows.before.p50Ms!);
     expect(status.verdict).toBe(report.hypothesis.verdict);
     // What a user sees: `kubectl get`, and the report through the CLI.
     const out = join(work, 'latency-report');
@@ -415,7 +416,10 @@ describe('the chaos controller process against a catmesh mesh', requires(problem
       status: 'True',
       reason: 'Interrupted',
     });
-    expect(eventsOf('orphaned').map((e) => e.reason)).toContain('Interrupted');
+    // The Event follows the status write; it is not in the same request.
+    await vi.waitFor(() =>
+      expect(eventsOf('orphaned').map((e) => e.reason)).toContain('Interrupted'),
+    );
   });
 
   it('with two replicas only the Lease holder acts; a kill deletes the leader pod, which comes back', async () => {
@@ -477,7 +481,7 @@ describe('the chaos controller process against a catmesh mesh', requires(problem
         [],
       );
     }
-  });
+  }, 120_000);
 
   it('used exactly what the chart’s Role grants, and was refused nothing', () => {
     expect(server.denials(CONTROLLER.name)).toEqual([]);
