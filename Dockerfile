@@ -11,6 +11,7 @@ COPY services/ services/
 # --omit=peer: the kubectl layer's peer (aws-cdk-lib, 160 MB) serves the chart tests, not the build.
 RUN npm ci --no-audit --no-fund --omit=peer \
  && npx tsc -b tsconfig.build.json \
+ && node --import tsx services/dashboard/scripts/build-page.ts \
  && npm prune --omit=dev --no-audit --no-fund
 # Only what runs: each workspace's manifest and built output, the proto descriptors that server
 # reflection reads, the CLI's bin wrapper, and the production node_modules (workspace links

@@ -34,8 +34,10 @@ node_modules/.package-lock.json: package-lock.json
 k8s-tools: deps
 	./scripts/setup-k8s-tools.sh
 
+# The dashboard's page is bundled by esbuild beside the dashboard's own build.
 build: deps
 	npx tsc -b tsconfig.build.json
+	node --import tsx services/dashboard/scripts/build-page.ts
 
 # The ChaosExperiment CRD in the chart, from the experiment schema (make lint checks it is current).
 crd: deps
@@ -48,6 +50,7 @@ lint: deps
 	npx eslint .
 	npx prettier --check .
 	npx tsc -p tsconfig.json --noEmit
+	npx tsc -p services/dashboard/page/tsconfig.json
 	cd packages/proto && npx buf lint
 	./packages/proto/scripts/check-generated.sh
 	node --conditions=@catmesh/source --import tsx packages/chaos/scripts/write-crd.ts --check

@@ -9,12 +9,14 @@ import { ConfigError, type EnvVar } from '@catmesh/runtime';
 import { propertyRuns } from '@catmesh/testkit';
 import { describe, expect, it } from 'vitest';
 import { catFeederConfigSchema } from '../services/cat-feeder/src/config.js';
+import { dashboardConfigSchema } from '../services/dashboard/src/config.js';
 import { inventoryConfigSchema } from '../services/inventory/src/config.js';
 import { loadgenConfigSchema } from '../services/loadgen/src/config.js';
 import { ordersConfigSchema } from '../services/orders/src/config.js';
 
 const SCHEMAS: Record<string, Readonly<Record<string, EnvVar<unknown>>>> = {
   'cat-feeder': catFeederConfigSchema(),
+  dashboard: dashboardConfigSchema(),
   inventory: inventoryConfigSchema(),
   loadgen: loadgenConfigSchema(),
   orders: ordersConfigSchema(),

@@ -24,7 +24,7 @@ let mesh: ChaosMesh;
 let instances: MeshInstance[];
 beforeAll(async () => {
   requireBuiltCli();
-  mesh = await startChaosMesh('--no-loadgen');
+  mesh = await startChaosMesh('--no-loadgen', '--no-dashboard');
   instances = [...(await (await localMeshAccess(new StateDir(mesh.stateDir))).instances())];
 }, 120_000);
 afterAll(async () => {

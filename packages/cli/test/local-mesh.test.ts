@@ -29,6 +29,7 @@ describe('the port plan', () => {
       9201, 9301, 9401,
     ]);
     expect(plan.nats).toEqual({ main: 7122, metrics: 9122 });
+    expect(plan.dashboard).toEqual({ main: 7501, metrics: 9501 });
     expect(plan.catFeeders.map((replica) => replica.admin)).toEqual([8101, 8102, 8103]);
     expect([plan.inventory.admin, plan.orders.admin, plan.loadgen.admin]).toEqual([
       8201, 8301, 8401,
@@ -43,6 +44,7 @@ describe('the port plan', () => {
       plan.inventory,
       plan.orders,
       plan.loadgen,
+      plan.dashboard,
     ].flatMap((p) => [p.main, p.metrics, ...(p.admin === undefined ? [] : [p.admin])]);
     expect(new Set(ports).size).toBe(ports.length);
     expect(Math.min(...ports)).toBeGreaterThan(20_000);
@@ -51,7 +53,12 @@ describe('the port plan', () => {
 
 describe('the mesh table', () => {
   const state = new StateDir('/tmp/mesh-state');
-  const instances = meshInstances({ plan: planPorts(7100, 3), state, loadgen: true });
+  const instances = meshInstances({
+    plan: planPorts(7100, 3),
+    state,
+    loadgen: true,
+    dashboard: true,
+  });
 
   it('names every instance once, and every dependency is an instance', () => {
     const names = instances.map((spec) => spec.name);
@@ -63,8 +70,22 @@ describe('the mesh table', () => {
       'inventory',
       'orders',
       'loadgen',
+      'dashboard',
     ]);
     expect(() => checkDependencies(instances)).not.toThrow();
+  });
+
+  it('leaves out loadgen and the dashboard when asked, and nothing depends on them', () => {
+    const plain = meshInstances({
+      plan: planPorts(7100, 3),
+      state,
+      loadgen: false,
+      dashboard: false,
+    });
+    expect(plain.map((spec) => spec.name)).toEqual(
+      instances.map((spec) => spec.name).filter((name) => !['loadgen', 'dashboard'].includes(name)),
+    );
+    expect(() => checkDependencies(plain)).not.toThrow();
   });
 
   it("wires each service's variables from the plan", () => {
@@ -90,6 +111,21 @@ describe('the mesh table', () => {
       'cat-feeder-2',
       'cat-feeder-3',
     ]);
+    expect(byName.get('dashboard')!.env).toMatchObject({
+      CATMESH_DASHBOARD_PORT: '7501',
+      CATMESH_METRICS_PORT: '9501',
+      CATMESH_DASHBOARD_REPLICAS: '1=127.0.0.1:7101,2=127.0.0.1:7102,3=127.0.0.1:7103',
+      CATMESH_DASHBOARD_FAULT_ADMINS:
+        'cat-feeder-1=127.0.0.1:8101,cat-feeder-2=127.0.0.1:8102,cat-feeder-3=127.0.0.1:8103,' +
+        'inventory=127.0.0.1:8201,orders=127.0.0.1:8301,loadgen=127.0.0.1:8401',
+    });
+    expect(byName.get('dashboard')!.env['CATMESH_DASHBOARD_METRICS']).toContain(
+      'orders=http://127.0.0.1:9301/metrics',
+    );
+    expect(byName.get('dashboard')!.health).toEqual({
+      kind: 'http',
+      url: 'http://127.0.0.1:9501/readyz',
+    });
     expect(byName.get('nats')!.args).toEqual(
       expect.arrayContaining([
         '-js',
@@ -305,7 +341,7 @@ describe('catmesh logs', () => {
 describe('usage errors of the mesh commands', () => {
   const cases: [string[], string][] = [
     [['up', '--replicas', '4'], "--replicas: expected 3 or 5, got '4'"],
-    [['up', '--port-base', '80'], "--port-base: expected an integer 1024-63234, got '80'"],
+    [['up', '--port-base', '80'], "--port-base: expected an integer 1024-63134, got '80'"],
     [['up', 'now'], "unexpected argument 'now'"],
     [['order', 'place', '--quantity', '2'], 'missing --sku'],
     [

@@ -34,7 +34,15 @@ async function stateDirForTest(): Promise<string> {
 }
 
 function upArgs(stateDir: string, base: number): string[] {
-  return ['up', '--state-dir', stateDir, '--port-base', String(base), '--no-loadgen'];
+  return [
+    'up',
+    '--state-dir',
+    stateDir,
+    '--port-base',
+    String(base),
+    '--no-loadgen',
+    '--no-dashboard',
+  ];
 }
 
 async function startMesh(stateDir: string, base: number): Promise<CatmeshProcess> {

@@ -44,7 +44,15 @@ describe('catmesh up: one order, one trace', () => {
   it('links PlaceOrder, inventory, the JetStream event, fulfilment and the Raft commit on every replica', async () => {
     const plan = await freePortBase();
     runner = new CatmeshProcess(
-      ['up', '--state-dir', stateDir, '--port-base', String(plan.base), '--no-loadgen'],
+      [
+        'up',
+        '--state-dir',
+        stateDir,
+        '--port-base',
+        String(plan.base),
+        '--no-loadgen',
+        '--no-dashboard',
+      ],
       userEnv({
         OTEL_EXPORTER_OTLP_ENDPOINT: receiver.endpoint,
         OTEL_EXPORTER_OTLP_PROTOCOL: 'http/json',

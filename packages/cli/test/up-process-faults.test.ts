@@ -38,7 +38,15 @@ async function startMesh(): Promise<{ stateDir: string; plan: PortPlan; runner: 
   const stateDir = await tempStateDir();
   const plan = await freePortBase();
   const runner = new CatmeshProcess([
-    ...['up', '--state-dir', stateDir, '--port-base', String(plan.base), '--no-loadgen'],
+    ...[
+      'up',
+      '--state-dir',
+      stateDir,
+      '--port-base',
+      String(plan.base),
+      '--no-loadgen',
+      '--no-dashboard',
+    ],
   ]);
   await runner.waitForReady();
   return { stateDir, plan, runner };

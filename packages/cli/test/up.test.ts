@@ -95,6 +95,7 @@ describe('catmesh up', () => {
       'cat-feeder-3',
       'inventory',
       'orders',
+      'dashboard',
     ]);
     for (const instance of instances) {
       expect(instance['health']).toBe('SERVING');

@@ -16,14 +16,16 @@ const portBaseType = envTypes.int({ min: MIN_PORT_BASE, max: 65535 - PORT_PLAN_S
 export const upCommand = defineCommand({
   name: 'up',
   summary: 'start the whole mesh on this machine; Ctrl-C stops it',
-  usage: '[--replicas 3|5] [--port-base PORT] [--state-dir DIR] [--fresh] [--no-loadgen]',
-  description: `Starts nats-server (JetStream), the cat-feeder replicas, inventory, orders and loadgen
-as local processes, each once what it needs is healthy, shows their progress, and prints
+  usage:
+    '[--replicas 3|5] [--port-base PORT] [--state-dir DIR] [--fresh] [--no-loadgen] [--no-dashboard]',
+  description: `Starts nats-server (JetStream), the cat-feeder replicas, inventory, orders, loadgen
+and the dashboard as local processes, each once what it needs is healthy, shows their progress, and prints
 where each one listens and what to try. It runs until Ctrl-C (or SIGTERM, or \`catmesh down\`
 from another shell), then stops them all, each with SIGTERM and, 12 s later, SIGKILL.
 
 Ports (base ${DEFAULT_PORT_BASE} unless --port-base; metrics and monitoring 2000 above):
-  nats base+22, cat-feeder-N base+N, inventory base+101, orders base+201, loadgen base+301
+  nats base+22, cat-feeder-N base+N, inventory base+101, orders base+201, loadgen base+301,
+  dashboard base+401 (its page: http://127.0.0.1:7501/ with the default base)
 With the default base every service is on its usual port (cat-feeder 7101, orders 7301).
 
 State (kept across runs, unless --fresh): data/ (Raft logs, JetStream), logs/<name>.log,
@@ -47,6 +49,7 @@ Exit codes: 0 stopped on request; 1 the mesh could not start (what and why on st
     ...STATE_DIR_OPTION,
     fresh: { type: 'boolean', help: 'delete the data of earlier runs first (logs are kept)' },
     'no-loadgen': { type: 'boolean', help: 'start no load generator' },
+    'no-dashboard': { type: 'boolean', help: 'start no dashboard' },
   },
   positionals: [],
   async run({ io, options }) {
@@ -70,6 +73,7 @@ Exit codes: 0 stopped on request; 1 the mesh could not start (what and why on st
       portBase,
       fresh: options.flag('fresh'),
       loadgen: !options.flag('no-loadgen'),
+      dashboard: !options.flag('no-dashboard'),
     });
   },
 });

@@ -16,6 +16,8 @@ export interface MeshOptions {
   readonly plan: PortPlan;
   readonly state: StateDir;
   readonly loadgen: boolean;
+  /** The dashboard polls every instance several times a second: off for a mesh without one. */
+  readonly dashboard: boolean;
 }
 
 /**
@@ -23,7 +25,12 @@ export interface MeshOptions {
  * environment its config reads, from the port plan), how to know it serves, and what it needs
  * first. Adding a service, or a variable, is an edit here and nowhere else.
  */
-export function meshInstances({ plan, state, loadgen }: MeshOptions): InstanceSpec[] {
+export function meshInstances({
+  plan,
+  state,
+  loadgen,
+  dashboard: withDashboard,
+}: MeshOptions): InstanceSpec[] {
   const natsUrl = `nats://${MESH_HOST}:${plan.nats.main}`;
   const catFeederNames = plan.catFeeders.map((replica) => `cat-feeder-${replica.id}`);
   const catFeederEndpoints = plan.catFeeders.map(address).join(',');
@@ -78,7 +85,36 @@ export function meshInstances({ plan, state, loadgen }: MeshOptions): InstanceSp
       }),
     );
   }
+  if (withDashboard) instances.push(dashboard(plan, instances));
   return instances;
+}
+
+/**
+ * The dashboard polls every other instance (Status, /metrics, fault admin API), so it starts
+ * last and stops first; a source that is down it shows as down, so it needs none of them to
+ * start.
+ */
+function dashboard(plan: PortPlan, others: readonly InstanceSpec[]): InstanceSpec {
+  const catmesh = others.filter((spec) => spec.service !== 'nats');
+  const named = (value: (spec: InstanceSpec) => string | undefined) =>
+    catmesh.flatMap((spec) => {
+      const found = value(spec);
+      return found === undefined ? [] : [`${spec.name}=${found}`];
+    });
+  const spec = catmeshService('dashboard', 'dashboard', plan.dashboard, [], {
+    CATMESH_DASHBOARD_HOST: MESH_HOST,
+    CATMESH_DASHBOARD_PORT: String(plan.dashboard.main),
+    CATMESH_DASHBOARD_REPLICAS: plan.catFeeders.map((r) => `${r.id}=${address(r)}`).join(','),
+    CATMESH_DASHBOARD_METRICS: named((spec) => spec.metricsUrl).join(','),
+    CATMESH_DASHBOARD_FAULT_ADMINS: named((spec) =>
+      spec.ports.admin === undefined ? undefined : `${MESH_HOST}:${spec.ports.admin}`,
+    ).join(','),
+  });
+  return {
+    ...spec,
+    health: { kind: 'http', url: `http://${MESH_HOST}:${plan.dashboard.metrics}/readyz` },
+    dependsOn: catmesh.map((other) => other.name),
+  };
 }
 
 /** `127.0.0.1:7101`: an instance's gRPC address. */

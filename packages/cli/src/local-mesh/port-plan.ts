@@ -2,7 +2,7 @@
  * Where every instance of a local mesh listens, derived from one base port so that a second mesh
  * (or a test) moves all of them at once with `--port-base`. With the default base, 7100, each
  * service gets the ports it defaults to on its own (cat-feeder 7101 and 9101, inventory 7201,
- * orders 7301, loadgen 7401), so the CLI's own defaults (`catmesh kv` on 127.0.0.1:7101) fit.
+ * orders 7301, loadgen 7401, the dashboard's page 7501), so the CLI's own defaults (`catmesh kv` on 127.0.0.1:7101) fit.
  * The fault admin port (catmesh.faults.v1.FaultAdminService) is the gRPC port + 1000, the
  * services' own default too.
  *
@@ -13,6 +13,7 @@
  * | inventory       | base + 101      | base + 1101      | base + 2101          |
  * | orders          | base + 201      | base + 1201      | base + 2201          |
  * | loadgen         | base + 301      | base + 1301      | base + 2301          |
+ * | dashboard       | base + 401 (page) | -              | base + 2401          |
  */
 export const DEFAULT_PORT_BASE = 7100;
 export const REPLICA_COUNTS = [3, 5] as const;
@@ -23,7 +24,7 @@ const METRICS_OFFSET = 2000;
 /** The fault admin port of a catmesh instance is this far above its gRPC port. */
 const ADMIN_OFFSET = 1000;
 /** The highest offset in the plan; a base above 65535 minus this cannot hold the mesh. */
-export const PORT_PLAN_SPAN = 301 + METRICS_OFFSET;
+export const PORT_PLAN_SPAN = 401 + METRICS_OFFSET;
 
 export interface ListenPorts {
   /** gRPC (NATS: the client port). */
@@ -42,6 +43,8 @@ export interface PortPlan {
   readonly inventory: ListenPorts;
   readonly orders: ListenPorts;
   readonly loadgen: ListenPorts;
+  /** The dashboard: its page on `main` (HTTP, not gRPC), its own /metrics and /readyz. */
+  readonly dashboard: ListenPorts;
 }
 
 export function planPorts(base: number, replicas: ReplicaCount): PortPlan {
@@ -60,5 +63,6 @@ export function planPorts(base: number, replicas: ReplicaCount): PortPlan {
     inventory: at(101),
     orders: at(201),
     loadgen: at(301),
+    dashboard: { main: base + 401, metrics: base + METRICS_OFFSET + 401 },
   };
 }

@@ -25,7 +25,11 @@ export function readySummary(input: ReadySummaryInput): string {
   const rows = instances.map((spec) => [
     spec.name,
     String(pids.get(spec.name) ?? '-'),
-    spec.service === 'nats' ? `nats://${address(spec.ports)}` : address(spec.ports),
+    spec.service === 'nats'
+      ? `nats://${address(spec.ports)}`
+      : spec.service === 'dashboard'
+        ? pageUrl(spec)
+        : address(spec.ports),
     spec.metricsUrl ?? `http://${MESH_HOST}:${spec.ports.metrics}/ (monitoring)`,
   ]);
   const seconds = (input.elapsedMs / 1000).toFixed(1);
@@ -33,6 +37,7 @@ export function readySummary(input: ReadySummaryInput): string {
     `${READY_LINE_START} (${seconds}s). Ctrl-C here, or \`catmesh down${stateFlag(input)}\` from another shell, stops it.`,
     '',
     formatTable([['INSTANCE', 'PID', 'ADDRESS', 'METRICS'], ...rows]).trimEnd(),
+    ...dashboardLines(instances),
     '',
     'Try (from the repository: npx catmesh ...):',
     ...tryCommands(input).map((line) => `  ${line}`),
@@ -46,6 +51,18 @@ export function readySummary(input: ReadySummaryInput): string {
     ...tracesLines(traces),
     '',
   ].join('\n');
+}
+
+/** The dashboard's page (HTTP on its main port). */
+function pageUrl(spec: InstanceSpec): string {
+  return `http://${address(spec.ports)}/`;
+}
+
+function dashboardLines(instances: readonly InstanceSpec[]): string[] {
+  const dashboard = instances.find((spec) => spec.service === 'dashboard');
+  return dashboard
+    ? ['', `Dashboard: ${pageUrl(dashboard)} (topology, Raft roles and terms, faults, SLIs, live)`]
+    : [];
 }
 
 function stateFlag({ stateDirArgument }: ReadySummaryInput): string {

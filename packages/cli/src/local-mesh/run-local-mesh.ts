@@ -34,6 +34,7 @@ export interface LocalMeshOptions {
   readonly portBase: number;
   readonly fresh: boolean;
   readonly loadgen: boolean;
+  readonly dashboard: boolean;
 }
 
 /**
@@ -82,7 +83,12 @@ async function prepareAndRun(
     io.stdout.write(`catmesh: --fresh: removed ${state.dataDir}\n`);
   }
   const plan = planPorts(options.portBase, options.replicas);
-  const instances = meshInstances({ plan, state, loadgen: options.loadgen });
+  const instances = meshInstances({
+    plan,
+    state,
+    loadgen: options.loadgen,
+    dashboard: options.dashboard,
+  });
   const problems = [
     ...(await missingRequirements(instances, io.env['PATH'])),
     ...(await takenPorts(instances)),

@@ -49,6 +49,7 @@ export async function freePortBase(replicas: 3 | 5 = 3): Promise<PortPlan> {
       plan.inventory,
       plan.orders,
       plan.loadgen,
+      plan.dashboard,
     ].flatMap((ports) => [
       ports.main,
       ports.metrics,

@@ -1,0 +1,72 @@
+// The dashboard page: one snapshot a second from /api/stream, drawn panel by panel. The
+// browser's EventSource reconnects by itself when the dashboard restarts.
+import type { DashboardSnapshot, TraceSpanNode } from '../src/dashboard-snapshot.js';
+import { fill } from './dom.js';
+import { faultsView } from './faults-view.js';
+import { clock, remaining } from './format.js';
+import { raftView } from './raft-view.js';
+import { slisView } from './slis-view.js';
+import { sourcesView } from './sources-view.js';
+import { topologyView } from './topology-view.js';
+import { ordersView, spanTreeView } from './traces-view.js';
+
+const connection = document.getElementById('connection');
+/** The trace picked in the traces panel; its tree is asked for again as more spans arrive. */
+let openTrace: string | undefined;
+/** How many spans the open trace had when its tree was last asked for. */
+let openSpans: number | undefined;
+/** The order list as last drawn. */
+let shownOrders: string | undefined;
+
+async function showTrace(traceId: string, spans?: number): Promise<void> {
+  openTrace = traceId;
+  openSpans = spans;
+  const response = await fetch(`/api/traces/${encodeURIComponent(traceId)}`);
+  if (!response.ok || openTrace !== traceId) return;
+  fill('span-tree-holder', spanTreeView(traceId, (await response.json()) as TraceSpanNode[]));
+}
+
+function open(traceId: string, spans?: number): void {
+  showTrace(traceId, spans).catch((error: unknown) => {
+    fill('span-tree-holder', document.createTextNode(`could not load the trace: ${String(error)}`));
+  });
+}
+
+function render(snapshot: DashboardSnapshot): void {
+  const now = Date.now();
+  fill('topology', topologyView(snapshot, now));
+  fill('raft', raftView(snapshot.raft));
+  fill('slis', slisView(snapshot.slis, snapshot.catState));
+  fill('faults', faultsView(snapshot.faults, now));
+  fill('sources', sourcesView(snapshot));
+  // Drawn again only when the list changes, so that a focused order keeps the keyboard focus.
+  const orders = snapshot.orders.map((order) => `${order.traceId}:${order.spans}`).join(',');
+  // Nor while the keyboard is on one of them: with loadgen, the list changes every second.
+  const focusInOrders = document.getElementById('orders')?.contains(document.activeElement);
+  if (orders !== shownOrders && !focusInOrders) {
+    shownOrders = orders;
+    fill('orders', ordersView(snapshot.orders, open));
+  }
+  // Asked for again only while the order is listed (so the dashboard still keeps it) and when
+  // more of its spans have arrived; an order that left the list keeps the tree last drawn.
+  const listed = snapshot.orders.find((order) => order.traceId === openTrace);
+  if (listed && listed.spans !== openSpans) open(listed.traceId, listed.spans);
+  if (connection) connection.textContent = `live, updated ${clock(snapshot.takenAtMs)}`;
+}
+
+const stream = new EventSource('/api/stream');
+stream.addEventListener('message', (message: MessageEvent<string>) => {
+  render(JSON.parse(message.data) as DashboardSnapshot);
+});
+stream.addEventListener('error', () => {
+  if (connection) connection.textContent = 'connection to the dashboard lost: reconnecting…';
+});
+
+// Expiries count down between snapshots too.
+setInterval(() => {
+  const now = Date.now();
+  for (const element of document.querySelectorAll<Element>('[data-expires]')) {
+    const left = remaining(Number(element.getAttribute('data-expires')), now);
+    element.textContent = `${element.getAttribute('data-prefix') ?? ''}${left}`;
+  }
+}, 500);
