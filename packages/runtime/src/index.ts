@@ -39,6 +39,8 @@ export type { Telemetry, TelemetryConfig } from './telemetry/start-telemetry.js'
 
 // Metrics and the HTTP listener (/metrics, /healthz, /readyz).
 export { createMetricsRegistry } from './metrics/create-registry.js';
+export { samplesOf } from './metrics/prometheus-samples.js';
+export type { Sample } from './metrics/prometheus-samples.js';
 export { startMetricsHttpServer } from './metrics/metrics-http-server.js';
 export type { MetricsHttpServer, MetricsHttpServerOptions } from './metrics/metrics-http-server.js';
 export type { Registry } from 'prom-client';

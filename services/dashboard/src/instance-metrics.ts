@@ -2,7 +2,7 @@
 // (rates over the last seconds), and for loadgen the SLIs of PlaceOrder (over minutes).
 import type { SlisView, SourceStatus } from './dashboard-snapshot.js';
 import { CounterWindow, histogramQuantile } from './counter-window.js';
-import { sumBy } from './prometheus-samples.js';
+import { sumBy } from './metric-sums.js';
 
 /** Rates over this long: enough to smooth one-second scrapes, short enough to follow a fault. */
 const RATE_WINDOW_MS = 5_000;

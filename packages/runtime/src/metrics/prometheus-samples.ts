@@ -1,6 +1,8 @@
 // Reading a `/metrics` page (Prometheus text exposition format 0.0.4): the samples of one
-// metric with their labels. The dashboard needs no more of the format than this.
+// metric with their labels. `catmesh status` and the dashboard read each other's pages with
+// it; neither needs more of the format than this.
 
+/** One sample of a metric in the Prometheus text format. */
 export interface Sample {
   readonly labels: Readonly<Record<string, string>>;
   readonly value: number;
@@ -25,19 +27,4 @@ export function samplesOf(text: string, name: string): Sample[] {
     samples.push({ labels, value: Number(match[3]) });
   }
   return samples;
-}
-
-/** The sums of the samples of `name`, grouped by `keyOf` (undefined leaves a sample out). */
-export function sumBy(
-  text: string,
-  name: string,
-  keyOf: (labels: Readonly<Record<string, string>>) => string | undefined,
-): Map<string, number> {
-  const sums = new Map<string, number>();
-  for (const { labels, value } of samplesOf(text, name)) {
-    const key = keyOf(labels);
-    if (key === undefined) continue;
-    sums.set(key, (sums.get(key) ?? 0) + value);
-  }
-  return sums;
 }
