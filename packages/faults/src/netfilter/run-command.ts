@@ -82,6 +82,9 @@ const alreadyGone = [
   'Cannot open network namespace', // ip netns exec into a deleted namespace
   'Cannot remove namespace file', // ip netns delete
   'Cannot find device', // ip link / tc on a deleted link
+  // ip link del of a veth whose peer's namespace was just deleted: the kernel takes the pair
+  // down on its own, after the listing that named it.
+  'No such device',
   'Cannot delete qdisc with handle of zero', // tc qdisc del when only the default is left
 ];
 

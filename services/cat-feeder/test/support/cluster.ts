@@ -145,7 +145,13 @@ export class Cluster {
     return vi.waitFor(
       async () => {
         const running = this.replicas.filter((r) => r.process);
-        const statuses = await Promise.all(running.map((r) => this.status(r)));
+        const statuses = await Promise.all(
+          running.map((r) =>
+            this.status(r).catch((error: unknown) => {
+              throw new Error(`replica ${r.id}: ${String(error)}\n${this.describe()}`);
+            }),
+          ),
+        );
         const leaders = new Set(statuses.map((s) => s.leaderId));
         const leaderId = statuses[0]?.leaderId ?? 0;
         if (leaders.size !== 1 || leaderId === 0) {
