@@ -19,6 +19,7 @@ help:
 	@echo "make image   build the one catmesh image with Docker (IMAGE=catmesh:dev)"
 	@echo "make kind-e2e  with Docker: kind cluster, image, helm install, helm test (then make kind-down)"
 	@echo "               or step by step: make kind-up, kind-load, deploy, kind-down"
+	@echo "               then the dashboard is on http://localhost:7501/ and Jaeger on http://localhost:16686"
 
 # The test suite checks cat-feeder against etcd, so setup installs etcd too.
 setup: deps k8s-tools

@@ -1,14 +1,17 @@
 // The chart as helm renders it: lint, every object against the Kubernetes 1.33 schema over a
 // matrix of values, bad values refused with the schema's message, Pod Security "restricted".
+import { readFileSync } from 'node:fs';
 import type { IIoK8sApiCoreV1Container } from 'kubernetes-models/v1/Container';
 import type { IIoK8sApiCoreV1PodSpec } from 'kubernetes-models/v1/PodSpec';
 import { describe, expect, it } from 'vitest';
+import { parse } from 'yaml';
 import {
   CHART_DIR,
   helm,
   NAMESPACE,
   parseManifests,
   renderChart,
+  REPO_ROOT,
   VALUES_MATRIX,
   valuesArgs,
   type RenderedObject,
@@ -98,6 +101,13 @@ describe.each(VALUES_MATRIX)('helm template with $name', (values) => {
       ),
     );
     expect(violations).toEqual([]);
+    // The dashboard is among the pods checked, whenever it is deployed.
+    const names = pods.map((workload) => `${workload.kind} ${workload.metadata.name}`);
+    if (values.set?.['dashboard.enabled'] === 'false') {
+      expect(names).not.toContain('Deployment catmesh-dashboard');
+    } else {
+      expect(names).toContain('Deployment catmesh-dashboard');
+    }
   });
 
   it('gives every catmesh service its ports, probes and a grace period longer than its own', async () => {
@@ -200,9 +210,148 @@ describe('the opt-in ServiceMonitor', () => {
     );
     expect(scraped.map((service) => service.metadata.name).sort()).toEqual([
       'catmesh-cat-feeder',
+      'catmesh-dashboard',
       'catmesh-inventory',
       'catmesh-orders',
     ]);
+  });
+});
+
+const DASHBOARD = 'catmesh-dashboard';
+
+interface ServiceObject extends RenderedObject {
+  readonly spec: {
+    readonly type?: string;
+    readonly clusterIP?: string;
+    readonly ports: { name: string; port: number; targetPort?: string; nodePort?: number }[];
+  };
+}
+
+/** `a=x,b=y` as [name, value] pairs, in order. */
+function namedList(text: string | undefined): [string, string][] {
+  return (text ?? '').split(',').map((item) => {
+    const at = item.indexOf('=');
+    return [item.slice(0, at), item.slice(at + 1)];
+  });
+}
+
+describe('the dashboard', () => {
+  const byName = (name: string) => VALUES_MATRIX.find((values) => values.name === name)!;
+  const headless = (ordinal: number) =>
+    `catmesh-cat-feeder-${ordinal}.catmesh-cat-feeder-headless.catmesh.svc.cluster.local`;
+
+  it('is one pod of the catmesh image, probed on /readyz, with its page and metrics ports', async () => {
+    const objects = await render(byName('defaults'));
+    const workload = find(objects, 'Deployment', DASHBOARD) as Workload;
+    expect(workload.spec.replicas).toBe(1);
+    const pod = workload.spec.template.spec;
+    const container = pod.containers[0]!;
+    const orders = catmeshContainer(objects, 'orders').container;
+    expect(container.image).toBe(orders.image);
+    expect(container.args).toEqual(['services/dashboard/dist/main.js']);
+    expect(pod.automountServiceAccountToken).toBe(false);
+    const ports = new Map((container.ports ?? []).map((port) => [port.name, port.containerPort]));
+    expect(Object.fromEntries(ports)).toEqual({ page: 7501, metrics: 9501 });
+    const env = envOf(container);
+    expect(env.get('CATMESH_DASHBOARD_PORT')).toBe('7501');
+    expect(env.get('CATMESH_METRICS_PORT')).toBe('9501');
+    expect(env.get('CATMESH_DASHBOARD_HOST')).toBe('0.0.0.0');
+    // It starts no tracing of its own, so it is told of no collector.
+    expect([...env.keys()].filter((name) => name.startsWith('OTEL_'))).toEqual([]);
+    expect(container.readinessProbe?.httpGet).toMatchObject({ path: '/readyz', port: 'metrics' });
+    expect(container.livenessProbe?.httpGet).toMatchObject({ path: '/healthz', port: 'metrics' });
+    const graceSeconds = Number(env.get('CATMESH_SHUTDOWN_GRACE')?.replace(/s$/, ''));
+    expect(pod.terminationGracePeriodSeconds).toBeGreaterThan(graceSeconds);
+    expect(container.resources?.requests).toBeDefined();
+    expect(container.resources?.limits).toBeDefined();
+    const service = find(objects, 'Service', DASHBOARD) as ServiceObject;
+    expect(service.spec.type).toBe('ClusterIP');
+    expect(service.spec.ports).toEqual([
+      { name: 'page', port: 7501, targetPort: 'page' },
+      { name: 'metrics', port: 9501, targetPort: 'metrics' },
+    ]);
+  });
+
+  it.each([3, 5])(
+    'names each of %i cat-feeder replicas, and every service, at its address',
+    async (n) => {
+      const values = n === 5 ? byName('5 cat-feeder replicas') : byName('defaults');
+      const objects = await render(values);
+      const env = envOf(
+        (find(objects, 'Deployment', DASHBOARD) as Workload).spec.template.spec.containers[0]!,
+      );
+      const ids = Array.from({ length: n }, (_, i) => i);
+      expect(namedList(env.get('CATMESH_DASHBOARD_REPLICAS'))).toEqual(
+        ids.map((i) => [String(i + 1), `${headless(i)}:7101`]),
+      );
+      expect(namedList(env.get('CATMESH_DASHBOARD_METRICS'))).toEqual([
+        ...ids.map((i) => [`cat-feeder-${i + 1}`, `http://${headless(i)}:9101/metrics`]),
+        ['inventory', 'http://catmesh-inventory:9201/metrics'],
+        ['orders', 'http://catmesh-orders:9301/metrics'],
+        ['loadgen', 'http://catmesh-loadgen:9401/metrics'],
+      ]);
+      expect(namedList(env.get('CATMESH_DASHBOARD_FAULT_ADMINS'))).toEqual([
+        ...ids.map((i) => [`cat-feeder-${i + 1}`, `${headless(i)}:8101`]),
+        ['inventory', 'catmesh-inventory:8201'],
+        ['orders', 'catmesh-orders:8301'],
+        ['loadgen', 'catmesh-loadgen:8401'],
+      ]);
+      // Each Service-addressed instance is reachable there: its Service has that port.
+      for (const [service, port] of [
+        ['inventory', 9201],
+        ['inventory', 8201],
+        ['orders', 9301],
+        ['orders', 8301],
+        ['loadgen', 9401],
+        ['loadgen', 8401],
+      ] as const) {
+        const ports = (find(objects, 'Service', `catmesh-${service}`) as ServiceObject).spec.ports;
+        expect(
+          ports.map((p) => p.port),
+          `catmesh-${service}`,
+        ).toContain(port);
+      }
+    },
+  );
+
+  it('leaves out loadgen when loadgen is off', async () => {
+    const objects = await render(byName('ServiceMonitor on, loadgen off, metrics annotations off'));
+    const env = envOf(
+      (find(objects, 'Deployment', DASHBOARD) as Workload).spec.template.spec.containers[0]!,
+    );
+    for (const variable of ['CATMESH_DASHBOARD_METRICS', 'CATMESH_DASHBOARD_FAULT_ADMINS']) {
+      expect(namedList(env.get(variable)).map(([name]) => name)).toEqual([
+        'cat-feeder-1',
+        'cat-feeder-2',
+        'cat-feeder-3',
+        'inventory',
+        'orders',
+      ]);
+    }
+  });
+
+  it('is a node port on kind, which the kind cluster config maps to localhost:7501', async () => {
+    const objects = await render(byName('kind preset'));
+    const service = find(objects, 'Service', DASHBOARD) as ServiceObject;
+    expect(service.spec.type).toBe('NodePort');
+    const page = service.spec.ports.find((port) => port.name === 'page')!;
+    expect(page.nodePort).toBe(30501);
+    const kind = parse(readFileSync(`${REPO_ROOT}k8s/kind-config.yaml`, 'utf8')) as {
+      nodes: { role: string; extraPortMappings?: { containerPort: number; hostPort: number }[] }[];
+    };
+    const mappings = kind.nodes.flatMap((node) => node.extraPortMappings ?? []);
+    expect(mappings).toContainEqual(
+      expect.objectContaining({ containerPort: 30501, hostPort: 7501, listenAddress: '127.0.0.1' }),
+    );
+  });
+
+  it('when off, renders nothing of it: no pod, Service, policy or rule naming it', async () => {
+    const objects = await render(byName('dashboard off'));
+    expect(objects.filter((object) => JSON.stringify(object).includes('dashboard'))).toEqual([]);
+    // Its graph edges are dropped, not the policies of the workloads it reads.
+    expect(objects.map((object) => object.metadata.name)).toEqual(
+      expect.arrayContaining(['catmesh-allow-to-cat-feeder', 'catmesh-allow-to-loadgen']),
+    );
   });
 });
 
@@ -358,7 +507,25 @@ describe('bad values', () => {
     ['nats.ports.client=70000', "at '/nats/ports/client': maximum: got 70,000, want 65,535"],
     ['catFeeder.replica=3', "at '/catFeeder': additional properties 'replica' not allowed"],
     ['bogus=1', "additional properties 'bogus' not allowed"],
-    ['dashboard.enabled=true', "at '/dashboard/enabled': value must be false"],
+    ['dashboard.enabled=yes', "at '/dashboard/enabled': got string, want boolean"],
+    ['dashboard.replicas=2', "at '/dashboard': additional properties 'replicas' not allowed"],
+    ['dashboard.ports.page=0', "at '/dashboard/ports/page': minimum: got 0, want 1"],
+    [
+      'dashboard.ports.http=7501',
+      "at '/dashboard/ports': additional properties 'http' not allowed",
+    ],
+    [
+      'dashboard.service.type=LoadBalancer',
+      "at '/dashboard/service/type': value must be one of 'ClusterIP', 'NodePort'",
+    ],
+    [
+      'dashboard.service.pageNodePort=7501',
+      "at '/dashboard/service/pageNodePort': minimum: got 7,501, want 30,000",
+    ],
+    [
+      'dashboard.service.nodePort=30501',
+      "at '/dashboard/service': additional properties 'nodePort' not allowed",
+    ],
     ['chaosController.enabled=yes', "at '/chaosController/enabled': got string, want boolean"],
     ['chaosController.replicas=0', "at '/chaosController/replicas': minimum: got 0, want 1"],
     ['chaosController.replicas=4', "at '/chaosController/replicas': maximum: got 4, want 3"],
@@ -406,6 +573,20 @@ describe('bad values', () => {
     expect(result.stdout).toBe('');
     expect(result.stderr).toContain("values don't meet the specifications of the schema");
     expect(result.stderr).toContain(message);
+  });
+
+  it('refuses a dashboard whose page and metrics ports are one port, naming both', async () => {
+    const result = await helm([
+      'template',
+      'catmesh',
+      CHART_DIR,
+      '--set',
+      'dashboard.ports.metrics=7501',
+    ]);
+    expect(result.code).not.toBe(0);
+    expect(result.stderr).toContain(
+      'dashboard.ports: page and metrics are both 7501; they must differ',
+    );
   });
 
   it('refuses a service graph edge to a port its destination does not have, naming it', async () => {

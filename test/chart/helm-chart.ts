@@ -93,6 +93,7 @@ export const VALUES_MATRIX: readonly ValuesCase[] = [
   { name: 'kind preset', files: ['presets/kind.yaml'] },
   { name: 'minikube preset', files: ['presets/minikube.yaml'] },
   { name: 'chaos controller off', set: { 'chaosController.enabled': 'false' } },
+  { name: 'dashboard off', set: { 'dashboard.enabled': 'false' } },
   {
     name: 'ServiceMonitor on, loadgen off, metrics annotations off',
     set: {

@@ -7,6 +7,7 @@ import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { stringify } from 'yaml';
 import {
+  allowedEdges,
   compareWithGraph,
   computeMatrix,
   evaluateConnection,
@@ -64,6 +65,38 @@ describe('the chart’s network policies', () => {
       expect(cluster.policies.map((p) => p.name)).toContain('catmesh-default-deny');
     },
   );
+
+  it('let the dashboard reach exactly what it polls, and only its page be reached', async () => {
+    const cluster = parseManifests([{ name: 'rendered', text: await rendered([]) }], NAMESPACE);
+    const matrix = computeMatrix(cluster, matrixOptions);
+    const dashboard = [...allowedEdges(matrix)].filter((edge) => /(^|> )dashboard\b/.test(edge));
+    expect(dashboard.sort()).toEqual([
+      'dashboard -> cat-feeder:admin',
+      'dashboard -> cat-feeder:grpc',
+      'dashboard -> cat-feeder:metrics',
+      'dashboard -> inventory:admin',
+      'dashboard -> inventory:metrics',
+      'dashboard -> loadgen:admin',
+      'dashboard -> loadgen:metrics',
+      'dashboard -> orders:admin',
+      'dashboard -> orders:metrics',
+      'external -> dashboard:page',
+    ]);
+    // The fault admin ports stay closed to everyone else but the chaos controller.
+    const admins = [...allowedEdges(matrix)].filter((edge) => edge.endsWith(':admin'));
+    expect(admins.every((edge) => /^(dashboard|chaos-controller) -> /.test(edge))).toBe(true);
+    // With the dashboard off, no edge names it and the rest of the graph is unchanged.
+    const off = computeMatrix(
+      parseManifests(
+        [{ name: 'rendered', text: await rendered(['--set', 'dashboard.enabled=false']) }],
+        NAMESPACE,
+      ),
+      matrixOptions,
+    );
+    expect([...allowedEdges(off)].sort()).toEqual(
+      [...allowedEdges(matrix)].filter((edge) => !dashboard.includes(edge)).sort(),
+    );
+  });
 
   it('an edge taken out of the graph makes `catmesh netpol check` fail naming it', async () => {
     const full = await check(await rendered([]));

@@ -202,6 +202,9 @@ jaeger: [otlp-grpc, otlp-http, ui, health]
 {{- if .Values.chaosController.enabled }}
 chaos-controller: [metrics]
 {{- end }}
+{{- if .Values.dashboard.enabled }}
+dashboard: [page, metrics]
+{{- end }}
 test-place-order: []
 {{- end -}}
 

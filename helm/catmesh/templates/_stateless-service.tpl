@@ -68,4 +68,10 @@ spec:
     - name: metrics
       port: {{ $ports.metrics }}
       targetPort: metrics
+    # The fault admin API, for the dashboard's reads of the faults in force (the chaos
+    # controller reaches each pod by its own address); the NetworkPolicies say who may connect.
+    - name: admin
+      port: {{ $ports.admin }}
+      targetPort: admin
+      appProtocol: grpc
 {{- end -}}
