@@ -75,6 +75,12 @@ describe('the mesh table', () => {
     expect(() => checkDependencies(instances)).not.toThrow();
   });
 
+  it('starts the dashboard, the services’ trace receiver, before them and stops it after them', () => {
+    expect(instances.find((spec) => spec.name === 'dashboard')!.dependsOn).toEqual([]);
+    for (const spec of instances.filter((s) => !['nats', 'dashboard'].includes(s.name)))
+      expect(spec.dependsOn, spec.name).toContain('dashboard');
+  });
+
   it('leaves out loadgen and the dashboard when asked, and nothing depends on them', () => {
     const plain = meshInstances({
       plan: planPorts(7100, 3),
@@ -110,6 +116,7 @@ describe('the mesh table', () => {
       'cat-feeder-1',
       'cat-feeder-2',
       'cat-feeder-3',
+      'dashboard',
     ]);
     expect(byName.get('dashboard')!.env).toMatchObject({
       CATMESH_DASHBOARD_PORT: '7501',
@@ -166,8 +173,29 @@ describe('the mesh table', () => {
 });
 
 describe('exporting traces', () => {
-  it('is off unless an OTLP endpoint is set, and OTEL_SDK_DISABLED as the user set it wins', () => {
+  it('goes where the user says, else to the dashboard, else is off; OTEL_SDK_DISABLED as the user set it wins', () => {
     expect(decideTraceExport({})).toEqual({ enabled: false, env: { OTEL_SDK_DISABLED: 'true' } });
+    // Said nothing, with a dashboard: its receiver, which takes OTLP/JSON.
+    expect(decideTraceExport({}, 'http://127.0.0.1:7501')).toEqual({
+      enabled: true,
+      endpoint: 'http://127.0.0.1:7501',
+      toDashboard: true,
+      env: {
+        OTEL_EXPORTER_OTLP_ENDPOINT: 'http://127.0.0.1:7501',
+        OTEL_EXPORTER_OTLP_PROTOCOL: 'http/json',
+      },
+    });
+    // What the user says still wins over the dashboard.
+    expect(
+      decideTraceExport(
+        { OTEL_EXPORTER_OTLP_ENDPOINT: 'http://jaeger:4318' },
+        'http://127.0.0.1:7501',
+      ),
+    ).toEqual({ enabled: true, endpoint: 'http://jaeger:4318', env: {} });
+    expect(decideTraceExport({ OTEL_SDK_DISABLED: 'true' }, 'http://127.0.0.1:7501')).toEqual({
+      enabled: false,
+      env: {},
+    });
     expect(decideTraceExport({ OTEL_EXPORTER_OTLP_ENDPOINT: 'http://jaeger:4318' })).toEqual({
       enabled: true,
       endpoint: 'http://jaeger:4318',

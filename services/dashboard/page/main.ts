@@ -39,13 +39,20 @@ function render(snapshot: DashboardSnapshot): void {
   fill('slis', slisView(snapshot.slis, snapshot.catState));
   fill('faults', faultsView(snapshot.faults, now));
   fill('sources', sourcesView(snapshot));
-  // Drawn again only when the list changes, so that a focused order keeps the keyboard focus.
+  // Drawn again only when the list changes (with loadgen, every second). The keyboard focus
+  // stays on the order it was on, or, if that order left the list, on the newest one.
   const orders = snapshot.orders.map((order) => `${order.traceId}:${order.spans}`).join(',');
-  // Nor while the keyboard is on one of them: with loadgen, the list changes every second.
-  const focusInOrders = document.getElementById('orders')?.contains(document.activeElement);
-  if (orders !== shownOrders && !focusInOrders) {
+  if (orders !== shownOrders) {
     shownOrders = orders;
-    fill('orders', ordersView(snapshot.orders, open));
+    const focused = document.activeElement?.closest('#orders button[data-trace]');
+    fill('orders', ordersView(snapshot.orders, openTrace, open));
+    if (focused) {
+      const traceId = focused.getAttribute('data-trace') ?? '';
+      const again = document.querySelector<HTMLElement>(
+        `#orders button[data-trace="${CSS.escape(traceId)}"]`,
+      );
+      (again ?? document.querySelector<HTMLElement>('#orders button[data-trace]'))?.focus();
+    }
   }
   // Asked for again only while the order is listed (so the dashboard still keeps it) and when
   // more of its spans have arrived; an order that left the list keeps the tree last drawn.

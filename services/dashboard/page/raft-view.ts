@@ -20,7 +20,8 @@ export function raftView(raft: RaftView): Node {
         : h(
             'td',
             { class: 'down', 'data-role': 'down' },
-            `✖ down (${replica.status.reason ?? '?'})`,
+            '✖ down',
+            h('span', { class: 'reason' }, replica.status.reason ?? 'no answer'),
           ),
       h('td', {}, replica.term ?? '–'),
       h('td', {}, replica.commitIndex ?? '–'),

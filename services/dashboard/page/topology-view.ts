@@ -11,7 +11,8 @@ interface Point {
 
 const WIDTH = 800;
 const HEIGHT = 460;
-const NODE_W = 124;
+/** Wide enough for the longest second line, `pre-candidate · term 12`. */
+const NODE_W = 144;
 const NODE_H = 44;
 /** The replicas sit on a ring: every replica talks to every other. */
 const RING = { x: 630, y: 300, radius: 92 };

@@ -4,8 +4,10 @@ import type { OrderTraceView, TraceSpanNode } from '../src/dashboard-snapshot.js
 import { h } from './dom.js';
 import { clock, milliseconds } from './format.js';
 
+/** `openTrace`: the order whose tree is shown, pressed in the list. */
 export function ordersView(
   orders: readonly OrderTraceView[],
+  openTrace: string | undefined,
   open: (traceId: string) => void,
 ): Node {
   if (orders.length === 0) {
@@ -21,7 +23,11 @@ export function ordersView(
     ...orders.map((order) => {
       const button = h(
         'button',
-        { type: 'button', 'data-trace': order.traceId },
+        {
+          type: 'button',
+          'data-trace': order.traceId,
+          'aria-pressed': String(order.traceId === openTrace),
+        },
         `${clock(order.startedAtMs)} PlaceOrder ${milliseconds(order.durationMs)} · ${order.spans} spans`,
       );
       button.addEventListener('click', () => open(order.traceId));

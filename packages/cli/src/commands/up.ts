@@ -30,8 +30,9 @@ With the default base every service is on its usual port (cat-feeder 7101, order
 
 State (kept across runs, unless --fresh): data/ (Raft logs, JetStream), logs/<name>.log,
 run/<name>.pid. A mesh left running by a runner that died (kill -9) is stopped first.
-Traces are exported only if OTEL_EXPORTER_OTLP_ENDPOINT (or OTEL_SDK_DISABLED=false) is set;
-CATMESH_* and OTEL_* variables reach every service (CATMESH_LOG_LEVEL=debug, ...).
+Traces go to OTEL_EXPORTER_OTLP_ENDPOINT when it is set (Jaeger: http://localhost:4318), else to
+the dashboard's own receiver; with --no-dashboard and no endpoint they are off. OTEL_SDK_DISABLED=true
+switches them off. CATMESH_* and OTEL_* variables reach every service (CATMESH_LOG_LEVEL=debug, ...).
 
 Exit codes: 0 stopped on request; 1 the mesh could not start (what and why on stderr);
 2 usage; 130 stopped before it was ready.`,

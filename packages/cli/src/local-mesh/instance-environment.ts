@@ -16,6 +16,8 @@ export interface TraceExport {
   readonly enabled: boolean;
   /** The OTLP/HTTP endpoint, when enabled. */
   readonly endpoint?: string;
+  /** Set when the endpoint is the mesh's own dashboard, chosen because the user named none. */
+  readonly toDashboard?: true;
   /** Variables every instance gets because of this decision. */
   readonly env: Readonly<Record<string, string>>;
 }
@@ -24,12 +26,17 @@ export interface TraceExport {
 const DEFAULT_OTLP_ENDPOINT = 'http://localhost:4318';
 
 /**
- * Traces are exported only when asked for: with OTEL_EXPORTER_OTLP_ENDPOINT set (Jaeger v2
- * takes OTLP on :4318), or OTEL_SDK_DISABLED set to false. Otherwise every instance gets
- * OTEL_SDK_DISABLED=true, so that the instances do not keep failing to reach a collector that
- * is not there. An OTEL_SDK_DISABLED the user set is always passed on as it is.
+ * Traces go where the user says: OTEL_EXPORTER_OTLP_ENDPOINT (Jaeger v2 takes OTLP on :4318),
+ * or the services' default with OTEL_SDK_DISABLED=false; an OTEL_SDK_DISABLED the user set is
+ * always passed on as it is. Said nothing, they go to the mesh's dashboard (`dashboardReceiver`,
+ * its OTLP/HTTP receiver, which takes JSON), so that an order's trace is there to see with no
+ * Jaeger anywhere; a mesh without a dashboard gets OTEL_SDK_DISABLED=true, so that its instances
+ * do not keep failing to reach a collector that is not there.
  */
-export function decideTraceExport(env: Readonly<Record<string, string | undefined>>): TraceExport {
+export function decideTraceExport(
+  env: Readonly<Record<string, string | undefined>>,
+  dashboardReceiver?: string,
+): TraceExport {
   const disabled = env['OTEL_SDK_DISABLED']?.trim().toLowerCase();
   const endpoint = env['OTEL_EXPORTER_OTLP_ENDPOINT']?.trim() || undefined;
   if (disabled) {
@@ -39,6 +46,17 @@ export function decideTraceExport(env: Readonly<Record<string, string | undefine
       : { enabled, env: {} };
   }
   if (endpoint) return { enabled: true, endpoint, env: {} };
+  if (dashboardReceiver) {
+    return {
+      enabled: true,
+      endpoint: dashboardReceiver,
+      toDashboard: true,
+      env: {
+        OTEL_EXPORTER_OTLP_ENDPOINT: dashboardReceiver,
+        OTEL_EXPORTER_OTLP_PROTOCOL: 'http/json',
+      },
+    };
+  }
   return { enabled: false, env: { OTEL_SDK_DISABLED: 'true' } };
 }
 

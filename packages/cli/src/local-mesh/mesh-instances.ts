@@ -85,14 +85,23 @@ export function meshInstances({
       }),
     );
   }
-  if (withDashboard) instances.push(dashboard(plan, instances));
-  return instances;
+  if (!withDashboard) return instances;
+  // Every service waits for the dashboard, its trace receiver, and stops before it; the table
+  // still lists it last, where `catmesh status` shows it.
+  const receiver = dashboard(plan, instances);
+  return [
+    ...instances.map((spec) =>
+      spec.service === 'nats' ? spec : { ...spec, dependsOn: [...spec.dependsOn, receiver.name] },
+    ),
+    receiver,
+  ];
 }
 
 /**
- * The dashboard polls every other instance (Status, /metrics, fault admin API), so it starts
- * last and stops first; a source that is down it shows as down, so it needs none of them to
- * start.
+ * The dashboard polls every other instance (Status, /metrics, fault admin API) and shows a
+ * source that is down as down, so it needs none of them. The others send it their traces, so
+ * it starts first and stops last: a service that stops flushes its last spans to it, and one
+ * whose receiver is gone waits out its exporter's retries (about 8 s) before it exits.
  */
 function dashboard(plan: PortPlan, others: readonly InstanceSpec[]): InstanceSpec {
   const catmesh = others.filter((spec) => spec.service !== 'nats');
@@ -113,7 +122,7 @@ function dashboard(plan: PortPlan, others: readonly InstanceSpec[]): InstanceSpe
   return {
     ...spec,
     health: { kind: 'http', url: `http://${MESH_HOST}:${plan.dashboard.metrics}/readyz` },
-    dependsOn: catmesh.map((other) => other.name),
+    dependsOn: [],
   };
 }
 

@@ -101,6 +101,13 @@ function tryCommands(input: ReadySummaryInput): string[] {
 }
 
 function tracesLines(traces: TraceExport): string[] {
+  if (traces.toDashboard) {
+    return [
+      `Traces: to the dashboard's own OTLP receiver (${traces.endpoint}), one span tree per order there. For Jaeger:`,
+      '  docker run --rm -p 16686:16686 -p 4318:4318 jaegertracing/jaeger:latest',
+      '  OTEL_EXPORTER_OTLP_ENDPOINT=http://localhost:4318 catmesh up   # then http://localhost:16686',
+    ];
+  }
   if (traces.enabled) {
     return [
       `Traces: exported over OTLP to ${traces.endpoint} (Jaeger's UI: http://localhost:16686)`,

@@ -102,7 +102,10 @@ async function prepareAndRun(
     }
     return ExitCode.negative;
   }
-  const traces = decideTraceExport(io.env);
+  const traces = decideTraceExport(
+    io.env,
+    options.dashboard ? `http://${MESH_HOST}:${plan.dashboard.main}` : undefined,
+  );
   await writeManifest(state, {
     portBase: options.portBase,
     replicas: options.replicas,
