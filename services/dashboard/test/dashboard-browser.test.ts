@@ -168,6 +168,17 @@ describe(
       heapAtStartMb = await heapUsedMb(heapPage);
     }
 
+    /** A ChaosExperiment file in the mesh's state dir: `spec` is the lines under `spec:`. */
+    async function writeExperiment(name: string, spec: readonly string[]): Promise<string> {
+      const file = join(stateDir, `${name}.yaml`);
+      const header = ['apiVersion: catmesh.dev/v1alpha1', 'kind: ChaosExperiment'];
+      await writeFile(
+        file,
+        [...header, `metadata: { name: ${name} }`, 'spec:', ...spec].join('\n'),
+      );
+      return file;
+    }
+
     async function screenshots(state: string): Promise<string[]> {
       const dir = join(stateDir, 'screenshots');
       await mkdir(dir, { recursive: true });
@@ -276,31 +287,23 @@ describe(
 
     it('marks the orders → inventory edge while inventory answers late, and the p50 rises above the delay', async () => {
       // latency-is-zero, with a delay and a duration that a 10 s SLI window cannot miss.
-      const file = join(stateDir, 'slow-inventory.yaml');
-      await writeFile(
-        file,
-        [
-          'apiVersion: catmesh.dev/v1alpha1',
-          'kind: ChaosExperiment',
-          'metadata: { name: dashboard-slow-inventory }',
-          'spec:',
-          '  description: Inventory answers orders 600 ms late for 15 s.',
-          '  workload: { orders: { ratePerSecond: 2, deadline: 5s } }',
-          '  steadyState:',
-          '    before: 1s',
-          '    after: 1s',
-          '    hypothesis: [{ sli: orders.successRatio, atLeast: 0.5 }]',
-          '  steps:',
-          '    - name: slow-inventory',
-          '      mechanism: app',
-          '      fault: { kind: latency, delay: 600ms }',
-          '      target: { service: inventory }',
-          '      peers: { service: orders }',
-          '      direction: inbound',
-          '      transports: [grpc]',
-          '      duration: 15s',
-        ].join('\n'),
-      );
+      const file = await writeExperiment('dashboard-slow-inventory', [
+        '  description: Inventory answers orders 600 ms late for 15 s.',
+        '  workload: { orders: { ratePerSecond: 2, deadline: 5s } }',
+        '  steadyState:',
+        '    before: 1s',
+        '    after: 1s',
+        '    hypothesis: [{ sli: orders.successRatio, atLeast: 0.5 }]',
+        '  steps:',
+        '    - name: slow-inventory',
+        '      mechanism: app',
+        '      fault: { kind: latency, delay: 600ms }',
+        '      target: { service: inventory }',
+        '      peers: { service: orders }',
+        '      direction: inbound',
+        '      transports: [grpc]',
+        '      duration: 15s',
+      ]);
       const run = runCatmesh(['chaos', 'run', file, '--state-dir', stateDir]);
       const edge = page.locator('#topology line[data-edge="orders→inventory"]');
       await expect.poll(() => edge.getAttribute('class'), SLOW).toContain('has-fault');
@@ -318,28 +321,20 @@ describe(
 
     it('shows the new leader and the change in its timeline within 2 s of the election, the leader killed by the kill experiment', async () => {
       // kill-the-leader, short: the chaos run's report says when the election happened.
-      const file = join(stateDir, 'kill-leader.yaml');
-      await writeFile(
-        file,
-        [
-          'apiVersion: catmesh.dev/v1alpha1',
-          'kind: ChaosExperiment',
-          'metadata: { name: dashboard-kill-the-leader }',
-          'spec:',
-          '  description: The cat-feeder leader is killed; it comes back 4 s later.',
-          '  workload: { catState: { ratePerSecond: 5, consistency: linearizable } }',
-          '  steadyState:',
-          '    before: 1s',
-          '    after: 4s',
-          '    hypothesis: [{ sli: catState.successRatio, atLeast: 0.5 }]',
-          '  steps:',
-          '    - name: kill-leader',
-          '      mechanism: process',
-          '      fault: { kind: kill, restartAfter: 4s }',
-          '      target: { service: cat-feeder, role: leader }',
-          '      duration: 4s',
-        ].join('\n'),
-      );
+      const file = await writeExperiment('dashboard-kill-the-leader', [
+        '  description: The cat-feeder leader is killed; it comes back 4 s later.',
+        '  workload: { catState: { ratePerSecond: 5, consistency: linearizable } }',
+        '  steadyState:',
+        '    before: 1s',
+        '    after: 4s',
+        '    hypothesis: [{ sli: catState.successRatio, atLeast: 0.5 }]',
+        '  steps:',
+        '    - name: kill-leader',
+        '      mechanism: process',
+        '      fault: { kind: kill, restartAfter: 4s }',
+        '      target: { service: cat-feeder, role: leader }',
+        '      duration: 4s',
+      ]);
       await page.evaluate(WATCH_LEADERS);
       const changes = await page.locator('#raft .timeline li').count();
       const reportDir = join(stateDir, 'kill-leader-report');

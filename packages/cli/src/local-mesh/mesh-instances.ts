@@ -122,7 +122,6 @@ function dashboard(plan: PortPlan, others: readonly InstanceSpec[]): InstanceSpe
   return {
     ...spec,
     health: { kind: 'http', url: `http://${MESH_HOST}:${plan.dashboard.metrics}/readyz` },
-    dependsOn: [],
   };
 }
 

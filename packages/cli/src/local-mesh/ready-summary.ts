@@ -100,12 +100,17 @@ function tryCommands(input: ReadySummaryInput): string[] {
   return commands.map(([command, note]) => `${command.padEnd(width)}  # ${note}`);
 }
 
+/** How to run Jaeger and send the traces there instead. */
+const JAEGER_INSTEAD = [
+  '  docker run --rm -p 16686:16686 -p 4318:4318 jaegertracing/jaeger:latest',
+  '  OTEL_EXPORTER_OTLP_ENDPOINT=http://localhost:4318 catmesh up   # then http://localhost:16686',
+];
+
 function tracesLines(traces: TraceExport): string[] {
   if (traces.toDashboard) {
     return [
       `Traces: to the dashboard's own OTLP receiver (${traces.endpoint}), one span tree per order there. For Jaeger:`,
-      '  docker run --rm -p 16686:16686 -p 4318:4318 jaegertracing/jaeger:latest',
-      '  OTEL_EXPORTER_OTLP_ENDPOINT=http://localhost:4318 catmesh up   # then http://localhost:16686',
+      ...JAEGER_INSTEAD,
     ];
   }
   if (traces.enabled) {
@@ -115,7 +120,6 @@ function tracesLines(traces: TraceExport): string[] {
   }
   return [
     'Traces: off (OTEL_SDK_DISABLED=true). To see every order as one trace in Jaeger:',
-    '  docker run --rm -p 16686:16686 -p 4318:4318 jaegertracing/jaeger:latest',
-    '  OTEL_EXPORTER_OTLP_ENDPOINT=http://localhost:4318 catmesh up   # then http://localhost:16686',
+    ...JAEGER_INSTEAD,
   ];
 }
