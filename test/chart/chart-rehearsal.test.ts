@@ -7,6 +7,7 @@
 // controller runs here as it would in a cluster, and the user is the real kubectl.
 import { execFile, execFileSync, spawn } from 'node:child_process';
 import { existsSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { get as httpGet } from 'node:http';
 import { tmpdir } from 'node:os';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import {
@@ -48,13 +49,15 @@ import {
 } from './rehearsal/api-server-bridge.js';
 import { ChartRehearsal } from './rehearsal/chart-rehearsal.js';
 import { RehearsalMesh } from './rehearsal/rehearsal-mesh.js';
-import { connectFrom, type ConnectOutcome } from './rehearsal/connect-probe.js';
+import { connectBoundTo, connectFrom, type ConnectOutcome } from './rehearsal/connect-probe.js';
+import type {
+  DashboardSnapshot,
+  SourceStatus,
+} from '../../services/dashboard/src/dashboard-snapshot.js';
 
 const CLI = `${REPO_ROOT}packages/cli/dist/bin/catmesh.js`;
-// No Jaeger here (its image has no local stand-in): rehearsed with tracing off. The dashboard
-// (on by default) is left out until the rehearsal's pod list and local image know it; the chart
-// render and network-policy tests check its objects and edges.
-const REHEARSAL_VALUES = { 'tracing.enabled': 'false', 'dashboard.enabled': 'false' };
+// No Jaeger here (its image has no local stand-in): rehearsed with tracing off.
+const REHEARSAL_VALUES = { 'tracing.enabled': 'false' };
 // The API server's port on a cluster's control-plane node (kubeadm's and kind's default),
 // which the chart's egress rule for the controller names among its defaults.
 const API_SERVER_PORT = 6443;
@@ -100,6 +103,56 @@ interface PlaceOrderSlis {
   readonly sum: number;
   /** Those answered within 100 ms. */
   readonly fast: number;
+}
+
+/** A GET answered 200 with JSON, its connection bound to `localAddress` (of this namespace). */
+function getJson(url: string, localAddress: string, timeoutMs = 2_000): Promise<unknown> {
+  return new Promise((resolve, reject) => {
+    const request = httpGet(url, { localAddress, timeout: timeoutMs }, (response) => {
+      let body = '';
+      response.setEncoding('utf8');
+      response.on('data', (chunk: string) => (body += chunk));
+      response.on('end', () => {
+        if (response.statusCode !== 200) {
+          reject(new Error(`${url} answered ${response.statusCode}: ${body}`));
+          return;
+        }
+        try {
+          resolve(JSON.parse(body));
+        } catch (error) {
+          reject(new Error(`${url}: not JSON (${(error as Error).message})`));
+        }
+      });
+    });
+    request.on('timeout', () => request.destroy(new Error(`${url}: no answer in ${timeoutMs} ms`)));
+    request.on('error', reject);
+  });
+}
+
+// The chart names the replicas to the dashboard by Raft id (ordinal + 1), each at its headless
+// address, and the stateless services by their Services.
+const DASHBOARD_REPLICAS = [1, 2, 3].map((id) => `cat-feeder-${id}`);
+/** What the dashboard reaches when every edge it has works. */
+const DASHBOARD_SOURCES_UP = [
+  ...DASHBOARD_REPLICAS.map((replica) => `${replica} Status: up`),
+  ...[...DASHBOARD_REPLICAS, 'inventory', 'orders', 'loadgen'].flatMap((name) => [
+    `${name} /metrics: up`,
+    `${name} fault admin: up`,
+  ]),
+  'cat.state (linearizable read): up',
+].sort();
+
+/** Every source a dashboard snapshot says it asked, as `<source>: up` or `: down (<why>)`. */
+function dashboardSources(snapshot: DashboardSnapshot): string[] {
+  const sources: SourceStatus[] = [
+    ...snapshot.raft.replicas.map((replica) => replica.status),
+    ...snapshot.instances.map((instance) => instance.metrics),
+    ...snapshot.faults.sources,
+    snapshot.catState.source,
+  ];
+  return sources
+    .map(({ source, up, reason }) => `${source}: ${up ? 'up' : `down (${reason})`}`)
+    .sort();
 }
 
 /** loadgen's PlaceOrder SLIs now, from its /metrics. */
@@ -148,6 +201,19 @@ describe.skipIf(unavailable !== undefined)('the chart rehearsal', () => {
   let user: ExperimentClient;
 
   const catFeeder = (ordinal: number): string => `catmesh-cat-feeder-${ordinal}`;
+  const DASHBOARD = 'catmesh-dashboard-0';
+  const dashboardPort = (name: string) => ({
+    host: rehearsal.podIp(DASHBOARD),
+    port: rehearsal.podPorts(DASHBOARD).get(name)!,
+  });
+  /** The dashboard's /api/snapshot, asked from outside the cluster (on its page port). */
+  const dashboardSnapshot = async (): Promise<DashboardSnapshot> => {
+    const { host, port } = dashboardPort('page');
+    return (await getJson(
+      `http://${host}:${port}/api/snapshot`,
+      rehearsal.externalAddress,
+    )) as DashboardSnapshot;
+  };
   const endpoint = (pod: string): string => `${rehearsal.podIp(pod)}:7101`;
   const diagnostics = (): string =>
     [
@@ -201,6 +267,7 @@ describe.skipIf(unavailable !== undefined)('the chart rehearsal', () => {
       'catmesh-cat-feeder-1',
       'catmesh-cat-feeder-2',
       'catmesh-chaos-controller-0',
+      'catmesh-dashboard-0',
       'catmesh-inventory-0',
       'catmesh-loadgen-0',
       'catmesh-nats-0',
@@ -213,8 +280,8 @@ describe.skipIf(unavailable !== undefined)('the chart rehearsal', () => {
         message: 'pods not ready',
       })
       .toEqual([]);
-    // Ready by a probe, not by a start: every container but the controller's (which has no
-    // startup probe) passed its startup probe first.
+    // Ready by a probe, not by a start: every container but the controller's and the
+    // dashboard's (which have no startup probe) passed its startup probe first.
     expect(rehearsal.events.filter((e) => e.endsWith('started (startup probe)'))).toHaveLength(7);
   }, 180_000);
 
@@ -227,6 +294,49 @@ describe.skipIf(unavailable !== undefined)('the chart rehearsal', () => {
     expect(result.code).toBe(0);
   }, 240_000);
 
+  it('the dashboard, asked from outside on its page port, sees the Raft group and every source it polls, through the policies', async () => {
+    // Its readiness needs none of its sources (one that is down is shown as down), so Ready
+    // proves little: what it shows is what proves each of its edges open under the default deny.
+    let snapshot: DashboardSnapshot | undefined;
+    await vi
+      .waitFor(
+        async () => {
+          snapshot = await dashboardSnapshot();
+          expect(dashboardSources(snapshot)).toEqual(DASHBOARD_SOURCES_UP);
+          const { raft } = snapshot;
+          expect(raft.replicas.map((replica) => replica.name)).toEqual(DASHBOARD_REPLICAS);
+          // One leader, the one every replica follows.
+          const leaders = raft.replicas.filter((replica) => replica.role === 'leader');
+          expect(leaders.map((leader) => leader.id)).toEqual([raft.leaderId]);
+          expect(raft.replicas.map((replica) => replica.leaderId)).toEqual(
+            DASHBOARD_REPLICAS.map(() => raft.leaderId),
+          );
+          // loadgen's /metrics read as SLIs: its orders in the window.
+          expect(snapshot.slis.orders).toBeGreaterThan(0);
+        },
+        { timeout: 60_000, interval: 1_000 },
+      )
+      .catch((error: unknown) => {
+        const down = snapshot ? dashboardSources(snapshot).filter((s) => !s.endsWith(': up')) : [];
+        throw new Error(
+          [
+            String(error),
+            `sources down: ${down.join('; ') || 'none'}`,
+            `raft: ${JSON.stringify(snapshot?.raft.replicas)}`,
+            diagnostics(),
+          ].join('\n'),
+        );
+      });
+    expect(['hungry', 'full']).toContain(snapshot!.catState.value);
+    // From outside the cluster the page port only: the metrics port is its probes' (the node's).
+    expect(
+      await connectBoundTo(rehearsal.externalAddress, [
+        dashboardPort('page'),
+        dashboardPort('metrics'),
+      ]),
+    ).toEqual(['connected', 'timed out']);
+  }, 90_000);
+
   /** Every running workload tries every workload's every container port, from its own pod. */
   async function probeMatrix(): Promise<Map<string, ConnectOutcome>> {
     const pods = rehearsal.podNames().sort();
@@ -236,8 +346,9 @@ describe.skipIf(unavailable !== undefined)('the chart rehearsal', () => {
       byWorkload.set(workload, [...(byWorkload.get(workload) ?? []), pod]);
     }
     const cluster = parseManifests([{ name: 'rendered', text: manifestText(objects) }], NAMESPACE);
-    const observed = new Map<string, ConnectOutcome>();
-    for (const [from, [source]] of byWorkload) {
+    // Each workload's probes from its own pod, all workloads at once (each waits out its
+    // dropped connections' timeout, so one after the other would add those up).
+    const rows = [...byWorkload].map(async ([from, [source]]) => {
       const targets = [...byWorkload].flatMap(([to, destinations]) => {
         // A pod reaching its own address never leaves it (loopback, which no policy governs):
         // a workload's row to itself is about its other pods, so one with a single pod has none.
@@ -253,9 +364,9 @@ describe.skipIf(unavailable !== undefined)('the chart rehearsal', () => {
           }));
       });
       const outcomes = await connectFrom(rehearsal.podNetns(source!), targets);
-      targets.forEach((t, i) => observed.set(t.edge, outcomes[i]!));
-    }
-    return observed;
+      return targets.map((t, i) => [t.edge, outcomes[i]!] as const);
+    });
+    return new Map((await Promise.all(rows)).flat());
   }
 
   /** What the policies say, as the probe would see it: allowed connects, denied times out. */
@@ -288,6 +399,14 @@ describe.skipIf(unavailable !== undefined)('the chart rehearsal', () => {
     // Every probe is a cell of the matrix: all sources but external and the Job, which is gone.
     expect([...observed.keys()].sort()).toEqual([...expected.keys()].sort());
     expect(observed.size).toBeGreaterThan(60);
+    // The dashboard reaches what its edges name, and nothing else; nothing reaches its metrics
+    // port (the node's probes alone: no edge names it). A dropped SYN times out.
+    expect(observed.get('dashboard -> cat-feeder:grpc')).toBe('connected');
+    expect(observed.get('dashboard -> loadgen:admin')).toBe('connected');
+    expect(observed.get('dashboard -> nats:client')).toBe('timed out');
+    expect(observed.get('dashboard -> orders:grpc')).toBe('timed out');
+    expect(observed.get('orders -> dashboard:metrics')).toBe('timed out');
+    expect(observed.get('chaos-controller -> dashboard:page')).toBe('timed out');
     // Not all open, not all shut: the rules do something either way.
     expect([...observed.values()].filter((o) => o === 'connected').length).toBeGreaterThan(5);
     expect([...observed.values()].filter((o) => o === 'timed out').length).toBeGreaterThan(20);

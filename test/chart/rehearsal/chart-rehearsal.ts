@@ -100,6 +100,8 @@ export class ChartRehearsal {
   private policies: readonly NetworkPolicy[];
   /** The last recompilation of the pods' policy tables: the next one waits for it. */
   private enforcing: Promise<void> = Promise.resolve();
+  /** The recompilation queued behind it and not begun yet, if any. */
+  private waitingRecompilation: Promise<void> | undefined;
   private apiServer: RehearsalApiServer | undefined;
 
   private constructor(
@@ -155,6 +157,18 @@ export class ChartRehearsal {
   get nodeAddress(): string {
     const address = this.network.gatewayAddress;
     if (address === undefined) throw new Error('the rehearsal network has no node address');
+    return address;
+  }
+
+  /**
+   * An address of this (the node's) namespace that is neither the node's nor any pod's: the
+   * network's service address, where the API server listens. A client bound to it is what the
+   * policies' `external` peers (an ipBlock) let in or not, as one outside the cluster would be;
+   * one from the node's address is always let in (the kubelet's probes).
+   */
+  get externalAddress(): string {
+    const address = this.network.serviceAddress;
+    if (address === undefined) throw new Error('the rehearsal network has no service address');
     return address;
   }
 
@@ -537,10 +551,18 @@ export class ChartRehearsal {
 
   /**
    * Recompiles every pod's policy table from the pods and policies as they are when its turn
-   * comes: one recompilation at a time, since each rewrites every pod's table.
+   * comes: one recompilation at a time, since each rewrites every pod's table. A change made
+   * while one is still waiting its turn joins it (it will read the change too): a partition's
+   * policies and labels, which cross the bridge one by one, cost one or two recompilations,
+   * not one each.
    */
   private enforcePolicies(): Promise<void> {
-    const next = this.enforcing.then(() => this.compilePolicies());
+    if (this.waitingRecompilation) return this.waitingRecompilation;
+    const next = this.enforcing.then(() => {
+      this.waitingRecompilation = undefined;
+      return this.compilePolicies();
+    });
+    this.waitingRecompilation = next;
     this.enforcing = next.catch(() => undefined);
     return next;
   }

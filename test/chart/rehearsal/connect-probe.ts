@@ -1,8 +1,10 @@
 // Connection attempts from inside a pod's network namespace, as the pod's own process would make
 // them: one short-lived Node.js process in the namespace opens every TCP connection at once and
-// says how each ended. A policy's drop shows as a timeout (no answer to the SYN); nothing
-// listening shows as refused (the kernel's RST); connected means the three-way handshake ended.
+// says how each ended; or from this (the node's) namespace, bound to one of its addresses. A
+// policy's drop shows as a timeout (no answer to the SYN); nothing listening shows as refused
+// (the kernel's RST); connected means the three-way handshake ended.
 import { execFile } from 'node:child_process';
+import { connect } from 'node:net';
 import { promisify } from 'node:util';
 
 export type ConnectOutcome = 'connected' | 'refused' | 'timed out';
@@ -57,4 +59,36 @@ export async function connectFrom(
     }
   }
   return outcomes as ConnectOutcome[];
+}
+
+/**
+ * Tries every target from this (the node's) namespace, each connection bound to `localAddress`,
+ * an address of this namespace: what a client at that address meets, e.g. one outside the
+ * cluster, which the policies see as an ipBlock peer (where the node's own address is always
+ * let in). Outcomes as connectFrom's.
+ */
+export function connectBoundTo(
+  localAddress: string,
+  targets: readonly ConnectTarget[],
+  timeoutMs = 2000,
+): Promise<ConnectOutcome[]> {
+  return Promise.all(
+    targets.map(
+      ({ host, port }) =>
+        new Promise<ConnectOutcome>((resolve, reject) => {
+          const socket = connect({ host, port, localAddress });
+          const done = (outcome: ConnectOutcome) => {
+            socket.destroy();
+            resolve(outcome);
+          };
+          socket.setTimeout(timeoutMs, () => done('timed out'));
+          socket.once('connect', () => done('connected'));
+          socket.once('error', (error: NodeJS.ErrnoException) => {
+            socket.destroy();
+            if (error.code === 'ECONNREFUSED') resolve('refused');
+            else reject(new Error(`probe from ${localAddress} to ${host}:${port}: ${error.code}`));
+          });
+        }),
+    ),
+  );
 }

@@ -1,7 +1,8 @@
-// What stands in for each image here. The catmesh image is this checkout's built output, mounted
-// read-only at /app as the Dockerfile lays it out, with the Dockerfile's ENV; nats is the host's
-// nats-server. The "image" root file system is the host's /usr and /etc (pod-sandbox.ts), so the
-// programs are the host's: Node.js 20 rather than the image's 24, nats-server 2.9 rather than 2.10.
+// What stands in for each image here. The catmesh image is this checkout's built output (each
+// service's dist/, the dashboard's with its page in dist/page), mounted read-only at /app as the
+// Dockerfile lays it out, with the Dockerfile's ENV; nats is the host's nats-server. The "image"
+// root file system is the host's /usr and /etc (pod-sandbox.ts), so the programs are the host's:
+// Node.js 20 rather than the image's 24, nats-server 2.9 rather than 2.10.
 import { existsSync, readFileSync } from 'node:fs';
 import { REPO_ROOT } from '../helm-chart.js';
 import type { SandboxMount } from './pod-sandbox.js';
@@ -26,12 +27,25 @@ function dockerfileEnv(): Record<string, string> {
 export function localImage(image: string): LocalImage {
   const repository = image.slice(0, image.lastIndexOf(':'));
   if (repository === 'catmesh' || repository.endsWith('/catmesh')) {
-    const mains = ['cat-feeder', 'inventory', 'orders', 'loadgen', 'chaos-controller'].map(
-      (service) => `services/${service}/dist/main.js`,
-    );
+    const services = [
+      'cat-feeder',
+      'inventory',
+      'orders',
+      'loadgen',
+      'chaos-controller',
+      'dashboard',
+    ];
+    const mains = services.map((service) => `services/${service}/dist/main.js`);
     for (const built of [...mains, 'packages/cli/dist/bin/catmesh.js']) {
       if (!existsSync(`${REPO_ROOT}${built}`)) {
         throw new Error(`${built} is missing: run npx tsc -b tsconfig.build.json`);
+      }
+    }
+    // The dashboard's page is no output of tsc: the Dockerfile builds it into the server's dist/.
+    for (const file of ['index.html', 'app.js', 'app.css']) {
+      const built = `services/dashboard/dist/page/${file}`;
+      if (!existsSync(`${REPO_ROOT}${built}`)) {
+        throw new Error(`${built} is missing: run make build`);
       }
     }
     return {
