@@ -150,6 +150,28 @@ describe.each(VALUES_MATRIX)('helm template with $name', (values) => {
       expect(env.get('OTEL_SDK_DISABLED')).toBe('true');
     }
   });
+
+  it("copies every service's spans to the dashboard's receiver while both tracing and the dashboard are on", async () => {
+    const objects = await render(values);
+    const tracing = values.set?.['tracing.enabled'] !== 'false';
+    const dashboard = values.set?.['dashboard.enabled'] !== 'false';
+    const services = CATMESH_SERVICES.filter(
+      (service) => service !== 'loadgen' || values.set?.['loadgen.enabled'] !== 'false',
+    );
+    for (const service of services) {
+      const { env } = catmeshContainer(objects, service);
+      expect(env.get('CATMESH_OTLP_DASHBOARD_ENDPOINT'), service).toBe(
+        tracing && dashboard ? 'http://catmesh-dashboard:7501' : undefined,
+      );
+    }
+    // The chaos controller starts no tracing: no copy (and no edge to the dashboard).
+    if (values.set?.['chaosController.enabled'] !== 'false') {
+      const controller = find(objects, 'Deployment', 'catmesh-chaos-controller') as Workload;
+      expect(
+        envOf(controller.spec.template.spec.containers[0]!).has('CATMESH_OTLP_DASHBOARD_ENDPOINT'),
+      ).toBe(false);
+    }
+  });
 });
 
 describe('the cat-feeder Raft group', () => {
@@ -258,6 +280,9 @@ describe('the dashboard', () => {
     expect(env.get('CATMESH_DASHBOARD_HOST')).toBe('0.0.0.0');
     // It starts no tracing of its own, so it is told of no collector.
     expect([...env.keys()].filter((name) => name.startsWith('OTEL_'))).toEqual([]);
+    expect(env.has('CATMESH_OTLP_DASHBOARD_ENDPOINT')).toBe(false);
+    // dashboard.jaegerUrl is empty by default: no links to Jaeger.
+    expect(env.has('CATMESH_DASHBOARD_JAEGER_URL')).toBe(false);
     expect(container.readinessProbe?.httpGet).toMatchObject({ path: '/readyz', port: 'metrics' });
     expect(container.livenessProbe?.httpGet).toMatchObject({ path: '/healthz', port: 'metrics' });
     const graceSeconds = Number(env.get('CATMESH_SHUTDOWN_GRACE')?.replace(/s$/, ''));
@@ -343,6 +368,43 @@ describe('the dashboard', () => {
     expect(mappings).toContainEqual(
       expect.objectContaining({ containerPort: 30501, hostPort: 7501, listenAddress: '127.0.0.1' }),
     );
+  });
+
+  it("links each trace to the Jaeger UI of dashboard.jaegerUrl: on kind, the UI's mapped node port; on minikube, its port-forward", async () => {
+    const dashboardEnv = (objects: readonly RenderedObject[]) =>
+      envOf((find(objects, 'Deployment', DASHBOARD) as Workload).spec.template.spec.containers[0]!);
+    const kindObjects = await render(byName('kind preset'));
+    expect(dashboardEnv(kindObjects).get('CATMESH_DASHBOARD_JAEGER_URL')).toBe(
+      'http://localhost:16686',
+    );
+    // That is where kind-config.yaml maps the Jaeger UI's node port.
+    const ui = (find(kindObjects, 'Service', 'catmesh-jaeger') as ServiceObject).spec.ports.find(
+      (port) => port.name === 'ui',
+    )!;
+    const kind = parse(readFileSync(`${REPO_ROOT}k8s/kind-config.yaml`, 'utf8')) as {
+      nodes: { extraPortMappings?: { containerPort: number; hostPort: number }[] }[];
+    };
+    expect(kind.nodes.flatMap((node) => node.extraPortMappings ?? [])).toContainEqual(
+      expect.objectContaining({ containerPort: ui.nodePort, hostPort: 16686 }),
+    );
+    // minikube's: where the Jaeger UI's port-forward of k8s/README.md puts it.
+    expect(
+      dashboardEnv(await render(byName('minikube preset'))).get('CATMESH_DASHBOARD_JAEGER_URL'),
+    ).toBe('http://localhost:16686');
+    // Any other URL is passed on as it is; with tracing off there is no Jaeger to link to.
+    const custom = await renderChart({
+      name: 'jaegerUrl',
+      set: { 'dashboard.jaegerUrl': 'https://jaeger.example/ui' },
+    });
+    expect(dashboardEnv(custom).get('CATMESH_DASHBOARD_JAEGER_URL')).toBe(
+      'https://jaeger.example/ui',
+    );
+    const untraced = await renderChart({
+      name: 'jaegerUrl, tracing off',
+      files: ['presets/kind.yaml'],
+      set: { 'tracing.enabled': 'false' },
+    });
+    expect(dashboardEnv(untraced).has('CATMESH_DASHBOARD_JAEGER_URL')).toBe(false);
   });
 
   it('when off, renders nothing of it: no pod, Service, policy or rule naming it', async () => {
@@ -564,6 +626,14 @@ describe('bad values', () => {
     [
       'serviceGraph=[{"from":"orders","to":"inventory","port":"grpc","note":"x"}]',
       "at '/serviceGraph/0': additional properties 'note' not allowed",
+    ],
+    [
+      'serviceGraph=[{"from":"orders","to":"dashboard","port":"page","onlyWith":"zipkin"}]',
+      "at '/serviceGraph/0/onlyWith': value must be one of 'nats', 'cat-feeder'",
+    ],
+    [
+      'dashboard.jaegerUrl=localhost:16686',
+      "at '/dashboard/jaegerUrl': 'localhost:16686' does not match pattern",
     ],
     ['networkPolicies.dns.port=0', "at '/networkPolicies/dns/port': minimum: got 0, want 1"],
   ])('refuses %s with the schema message', async (pair, message) => {

@@ -71,6 +71,8 @@ describe('the chart’s network policies', () => {
     const matrix = computeMatrix(cluster, matrixOptions);
     const dashboard = [...allowedEdges(matrix)].filter((edge) => /(^|> )dashboard\b/.test(edge));
     expect(dashboard.sort()).toEqual([
+      // Each tracing service sends it a copy of its spans (the chaos controller traces nothing).
+      'cat-feeder -> dashboard:page',
       'dashboard -> cat-feeder:admin',
       'dashboard -> cat-feeder:grpc',
       'dashboard -> cat-feeder:metrics',
@@ -81,6 +83,9 @@ describe('the chart’s network policies', () => {
       'dashboard -> orders:admin',
       'dashboard -> orders:metrics',
       'external -> dashboard:page',
+      'inventory -> dashboard:page',
+      'loadgen -> dashboard:page',
+      'orders -> dashboard:page',
     ]);
     // The fault admin ports stay closed to everyone else but the chaos controller.
     const admins = [...allowedEdges(matrix)].filter((edge) => edge.endsWith(':admin'));
@@ -95,6 +100,23 @@ describe('the chart’s network policies', () => {
     );
     expect([...allowedEdges(off)].sort()).toEqual(
       [...allowedEdges(matrix)].filter((edge) => !dashboard.includes(edge)).sort(),
+    );
+    // With tracing off there are no spans to copy: the services' edges to its page go with
+    // Jaeger's, and nothing else changes.
+    const untraced = computeMatrix(
+      parseManifests(
+        [{ name: 'rendered', text: await rendered(['--set', 'tracing.enabled=false']) }],
+        NAMESPACE,
+      ),
+      matrixOptions,
+    );
+    expect([...allowedEdges(untraced)].sort()).toEqual(
+      [...allowedEdges(matrix)]
+        .filter(
+          (edge) =>
+            !/ -> (dashboard:page|jaeger:)/.test(edge) || edge.startsWith('external -> dashboard'),
+        )
+        .sort(),
     );
   });
 

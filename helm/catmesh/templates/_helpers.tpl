@@ -120,6 +120,12 @@ downward API's pod identity for the k8s.* resource attributes of its traces.
   value: {{ printf "http://%s:%d" (include "catmesh.name" (dict "root" .root "component" "jaeger")) (int $v.jaeger.ports.otlpHttp) }}
 - name: OTEL_RESOURCE_ATTRIBUTES
   value: {{ printf "k8s.namespace.name=$(POD_NAMESPACE),k8s.pod.name=$(POD_NAME),k8s.pod.uid=$(POD_UID),k8s.node.name=$(NODE_NAME),k8s.%s.name=%s" .workloadKind .workloadName }}
+{{- /* A copy of every span to the dashboard's receiver (its page port), for its traces panel;
+not for the chaos controller, which starts no tracing (and has no edge to the dashboard). */}}
+{{- if and $v.dashboard.enabled (ne .service "chaos-controller") }}
+- name: CATMESH_OTLP_DASHBOARD_ENDPOINT
+  value: {{ printf "http://%s:%d" (include "catmesh.name" (dict "root" .root "component" "dashboard")) (int $v.dashboard.ports.page) }}
+{{- end }}
 {{- else }}
 - name: OTEL_SDK_DISABLED
   value: "true"

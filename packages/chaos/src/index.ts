@@ -76,6 +76,14 @@ export type { Preflight } from './run/preflight.js';
 export { preflight, PreflightError } from './run/preflight.js';
 export type { RunEvent, RunOptions, RunResult } from './run/run-experiment.js';
 export { runExperiment } from './run/run-experiment.js';
+export type { RunPhase, RunProgress, StepProgress, StepState } from './run/run-progress.js';
+export {
+  parseRunProgress,
+  PROGRESS_FILE,
+  RUN_PHASES,
+  RunProgressJournal,
+  STEP_STATES,
+} from './run/run-progress.js';
 
 // The report.
 export type {

@@ -6,7 +6,13 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { credentials } from '@grpc/grpc-js';
-import { FaultAdmins, parseExperiment, type ChaosReport, type MeshInstance } from '@catmesh/chaos';
+import {
+  FaultAdmins,
+  parseExperiment,
+  parseRunProgress,
+  type ChaosReport,
+  type MeshInstance,
+} from '@catmesh/chaos';
 import { ordersV1 } from '@catmesh/proto';
 import { callUnary } from '@catmesh/runtime';
 import { chromiumProblem, launchChromium, withEdits, type JsonEdit } from '@catmesh/testkit';
@@ -178,6 +184,10 @@ describe('catmesh chaos run', () => {
     ) as ChaosReport;
     expect(report.run.interrupted).toBe(true);
     expect(report.steps[0]!.appliedAt).not.toBeNull();
+    // Beside it, what the dashboard followed while it ran: the runner, its phase, the step's end.
+    const progress = parseRunProgress(await readFile(join(reportDir, 'progress.json'), 'utf8'));
+    expect(progress).toMatchObject({ experiment: 'latency-is-zero', pid: first.child.pid });
+    expect(progress.steps[0]!.state).toBe('reverted');
 
     // `chaos stop` ends a run's faults from another shell; the run's own expiry is not needed.
     const second = new CatmeshProcess(

@@ -5,15 +5,20 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { checkDependencies, inDependencyOrder } from '../src/local-mesh/dependency-order.js';
-import { decideTraceExport, instanceEnvironment } from '../src/local-mesh/instance-environment.js';
+import {
+  decideTraceExport,
+  instanceEnvironment,
+  type TraceExport,
+} from '../src/local-mesh/instance-environment.js';
 import { parseLogLine } from '../src/local-mesh/log-line.js';
 import { lastLines } from '../src/local-mesh/log-tail.js';
 import { meshInstances } from '../src/local-mesh/mesh-instances.js';
 import { planPorts } from '../src/local-mesh/port-plan.js';
 import { prettyLogLine } from '../src/local-mesh/pretty-log-line.js';
+import { readySummary } from '../src/local-mesh/ready-summary.js';
 import { serverCallCounts } from '../src/local-mesh/prometheus-text.js';
 import { RestartBackoff } from '../src/local-mesh/restart-backoff.js';
-import { StateDir } from '../src/local-mesh/state-dir.js';
+import { DEFAULT_STATE_DIR, StateDir } from '../src/local-mesh/state-dir.js';
 import { catmesh, startCatmesh } from './support/run-catmesh.js';
 
 describe('the port plan', () => {
@@ -173,26 +178,21 @@ describe('the mesh table', () => {
 });
 
 describe('exporting traces', () => {
+  const receiver = 'http://127.0.0.1:7501';
+
   it('goes where the user says, else to the dashboard, else is off; OTEL_SDK_DISABLED as the user set it wins', () => {
     expect(decideTraceExport({})).toEqual({ enabled: false, env: { OTEL_SDK_DISABLED: 'true' } });
     // Said nothing, with a dashboard: its receiver, which takes OTLP/JSON.
-    expect(decideTraceExport({}, 'http://127.0.0.1:7501')).toEqual({
+    expect(decideTraceExport({}, receiver)).toEqual({
       enabled: true,
-      endpoint: 'http://127.0.0.1:7501',
+      endpoint: receiver,
       toDashboard: true,
       env: {
-        OTEL_EXPORTER_OTLP_ENDPOINT: 'http://127.0.0.1:7501',
+        OTEL_EXPORTER_OTLP_ENDPOINT: receiver,
         OTEL_EXPORTER_OTLP_PROTOCOL: 'http/json',
       },
     });
-    // What the user says still wins over the dashboard.
-    expect(
-      decideTraceExport(
-        { OTEL_EXPORTER_OTLP_ENDPOINT: 'http://jaeger:4318' },
-        'http://127.0.0.1:7501',
-      ),
-    ).toEqual({ enabled: true, endpoint: 'http://jaeger:4318', env: {} });
-    expect(decideTraceExport({ OTEL_SDK_DISABLED: 'true' }, 'http://127.0.0.1:7501')).toEqual({
+    expect(decideTraceExport({ OTEL_SDK_DISABLED: 'true' }, receiver)).toEqual({
       enabled: false,
       env: {},
     });
@@ -212,6 +212,131 @@ describe('exporting traces', () => {
         OTEL_EXPORTER_OTLP_ENDPOINT: 'http://j:4318',
       }),
     ).toEqual({ enabled: false, env: {} });
+  });
+
+  it("to the user's endpoint and a copy to the dashboard, which links to the Jaeger UI the user names", () => {
+    // What the user says wins over the dashboard, which still gets every span, as a copy.
+    expect(
+      decideTraceExport({ OTEL_EXPORTER_OTLP_ENDPOINT: 'http://jaeger:4318' }, receiver),
+    ).toEqual({
+      enabled: true,
+      endpoint: 'http://jaeger:4318',
+      dashboardCopy: receiver,
+      env: { CATMESH_OTLP_DASHBOARD_ENDPOINT: receiver },
+    });
+    // The services' default endpoint, switched on by the user, too.
+    expect(decideTraceExport({ OTEL_SDK_DISABLED: 'false' }, receiver)).toMatchObject({
+      endpoint: 'http://localhost:4318',
+      dashboardCopy: receiver,
+    });
+    // The Jaeger UI is never guessed from the OTLP endpoint: only the user's variable links.
+    const linked = decideTraceExport(
+      {
+        OTEL_EXPORTER_OTLP_ENDPOINT: 'http://localhost:4318',
+        CATMESH_DASHBOARD_JAEGER_URL: 'http://localhost:16686',
+      },
+      receiver,
+    );
+    expect(linked).toMatchObject({ dashboardCopy: receiver, jaegerUi: 'http://localhost:16686' });
+    // No dashboard: no copy, and nothing to link from.
+    expect(
+      decideTraceExport({
+        OTEL_EXPORTER_OTLP_ENDPOINT: 'http://jaeger:4318',
+        CATMESH_DASHBOARD_JAEGER_URL: 'http://localhost:16686',
+      }),
+    ).toEqual({ enabled: true, endpoint: 'http://jaeger:4318', env: {} });
+
+    // Each instance gets the copy's endpoint; the dashboard, the user's Jaeger UI (as every
+    // CATMESH_* variable is passed on).
+    const userEnv = {
+      OTEL_EXPORTER_OTLP_ENDPOINT: 'http://localhost:4318',
+      CATMESH_DASHBOARD_JAEGER_URL: 'http://localhost:16686',
+    };
+    const instances = meshInstances({
+      plan: planPorts(7100, 3),
+      state: new StateDir('/tmp/mesh-state'),
+      loadgen: true,
+      dashboard: true,
+    });
+    const envOf = (name: string) =>
+      instanceEnvironment(
+        instances.find((spec) => spec.name === name)!,
+        userEnv,
+        '/tmp/mesh-state',
+        linked,
+      );
+    expect(envOf('orders')).toMatchObject({
+      OTEL_EXPORTER_OTLP_ENDPOINT: 'http://localhost:4318',
+      CATMESH_OTLP_DASHBOARD_ENDPOINT: receiver,
+    });
+    expect(envOf('orders')).not.toHaveProperty('OTEL_EXPORTER_OTLP_PROTOCOL');
+    expect(envOf('dashboard')).toMatchObject({
+      CATMESH_DASHBOARD_JAEGER_URL: 'http://localhost:16686',
+    });
+  });
+
+  describe('in the ready summary', () => {
+    const state = new StateDir('/tmp/mesh-state');
+    /** The summary's last lines, from the one about traces. */
+    const summary = (traces: TraceExport, dashboard = true): string[] => {
+      const lines = readySummary({
+        instances: meshInstances({ plan: planPorts(7100, 3), state, loadgen: true, dashboard }),
+        pids: new Map(),
+        state,
+        stateDirArgument: DEFAULT_STATE_DIR,
+        portBase: 7100,
+        traces,
+        elapsedMs: 1000,
+      }).split('\n');
+      return lines.slice(lines.findIndex((line) => line.startsWith('Traces:'))).filter(Boolean);
+    };
+    const jaeger = 'http://localhost:4318';
+
+    it('says the dashboard gets a copy, and whether it links to Jaeger and how to get the links', () => {
+      expect(summary(decideTraceExport({ OTEL_EXPORTER_OTLP_ENDPOINT: jaeger }, receiver))).toEqual(
+        [
+          "Traces: exported over OTLP to http://localhost:4318, and a copy of each span to the dashboard's receiver (http://127.0.0.1:7501) for its list of orders.",
+          "  The dashboard links to no Jaeger UI: set CATMESH_DASHBOARD_JAEGER_URL to the UI's URL (e.g. http://localhost:16686) for a link on each order.",
+        ],
+      );
+      const linked = decideTraceExport(
+        {
+          OTEL_EXPORTER_OTLP_ENDPOINT: jaeger,
+          CATMESH_DASHBOARD_JAEGER_URL: 'http://localhost:16686',
+        },
+        receiver,
+      );
+      expect(summary(linked).at(-1)).toBe(
+        "  The dashboard links each order to its trace in Jaeger's UI at http://localhost:16686 (CATMESH_DASHBOARD_JAEGER_URL).",
+      );
+    });
+
+    it('with traces only on the dashboard, shows how to have Jaeger as well, with the links', () => {
+      expect(summary(decideTraceExport({}, receiver))).toEqual([
+        "Traces: to the dashboard's own OTLP receiver (http://127.0.0.1:7501), one span tree per order there. For Jaeger as well, with a link on each order:",
+        '  docker run --rm -p 16686:16686 -p 4318:4318 jaegertracing/jaeger:latest',
+        '  OTEL_EXPORTER_OTLP_ENDPOINT=http://localhost:4318 CATMESH_DASHBOARD_JAEGER_URL=http://localhost:16686 catmesh up',
+      ]);
+      // Links to a Jaeger that gets no trace are said to lead nowhere.
+      expect(
+        summary(
+          decideTraceExport({ CATMESH_DASHBOARD_JAEGER_URL: 'http://localhost:16686' }, receiver),
+        ).at(-1),
+      ).toBe(
+        '  (CATMESH_DASHBOARD_JAEGER_URL=http://localhost:16686 is set, but no trace goes to a Jaeger without OTEL_EXPORTER_OTLP_ENDPOINT: its links find nothing.)',
+      );
+    });
+
+    it('with no dashboard, says where traces go, or how to send them to Jaeger', () => {
+      expect(summary(decideTraceExport({ OTEL_EXPORTER_OTLP_ENDPOINT: jaeger }), false)).toEqual([
+        'Traces: exported over OTLP to http://localhost:4318 (no dashboard in this mesh; a Jaeger shows them on its port 16686)',
+      ]);
+      expect(summary(decideTraceExport({}), false)).toEqual([
+        'Traces: off (OTEL_SDK_DISABLED=true). To see every order as one trace in Jaeger:',
+        '  docker run --rm -p 16686:16686 -p 4318:4318 jaegertracing/jaeger:latest',
+        '  OTEL_EXPORTER_OTLP_ENDPOINT=http://localhost:4318 catmesh up   # then http://localhost:16686',
+      ]);
+    });
   });
 });
 

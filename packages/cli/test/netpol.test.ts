@@ -90,6 +90,21 @@ describe('catmesh netpol', () => {
     expect(differs.code).toBe(1);
     expect(differs.stdout).toContain('allowed but not declared: shop -> db:sql');
     expect(differs.stdout).toContain('declared but not allowed: db -> shop:http');
+    // An edge `onlyWith` a workload these manifests do not deploy is out of the comparison.
+    const without = await write(
+      graph(
+        '  - { from: shop, to: db, port: sql }\n  - { from: db, to: shop, port: http, onlyWith: cache }\n',
+      ),
+    );
+    expect(without.stdout).toContain('not deployed: db -> shop:http');
+    expect(without.code).toBe(0);
+    const withIt = await write(
+      graph(
+        '  - { from: shop, to: db, port: sql }\n  - { from: db, to: shop, port: http, onlyWith: shop }\n',
+      ),
+    );
+    expect(withIt.stdout).toContain('declared but not allowed: db -> shop:http');
+    expect(withIt.code).toBe(1);
   });
 
   it.each([

@@ -7,7 +7,11 @@ export interface GraphEdge {
   readonly from: string;
   readonly to: string;
   readonly port: string;
+  /** A workload without which the call is not made (the chart renders nothing for it then). */
+  readonly onlyWith?: string;
 }
+
+const EDGE_FIELDS = ['from', 'to', 'port', 'onlyWith'] as const;
 
 /** The `serviceGraph` list of a values file; `source` names the file in messages. */
 export function parseServiceGraph(text: string, source: string): GraphEdge[] {
@@ -24,16 +28,23 @@ export function parseServiceGraph(text: string, source: string): GraphEdge[] {
     if (typeof entry !== 'object' || entry === null) throw new ManifestError(`${at}: not an edge`);
     const edge = entry as Record<string, unknown>;
     for (const key of Object.keys(edge)) {
-      if (!['from', 'to', 'port'].includes(key)) {
-        throw new ManifestError(`${at}.${key}: unknown field (known: from, to, port)`);
+      if (!(EDGE_FIELDS as readonly string[]).includes(key)) {
+        throw new ManifestError(`${at}.${key}: unknown field (known: ${EDGE_FIELDS.join(', ')})`);
       }
     }
-    for (const key of ['from', 'to', 'port'] as const) {
+    for (const key of EDGE_FIELDS) {
+      if (key === 'onlyWith' && edge[key] === undefined) continue;
       if (typeof edge[key] !== 'string' || edge[key] === '') {
         throw new ManifestError(`${at}.${key}: expected a non-empty string`);
       }
     }
-    return { from: edge['from'] as string, to: edge['to'] as string, port: edge['port'] as string };
+    const onlyWith = edge['onlyWith'] as string | undefined;
+    return {
+      from: edge['from'] as string,
+      to: edge['to'] as string,
+      port: edge['port'] as string,
+      ...(onlyWith !== undefined && { onlyWith }),
+    };
   });
 }
 
@@ -42,7 +53,10 @@ export interface GraphComparison {
   readonly allowedNotDeclared: readonly string[];
   /** Declared, not allowed: a call the mesh makes that the policies break. */
   readonly declaredNotAllowed: readonly string[];
-  /** Declared edges of workloads these manifests do not deploy: out of the comparison. */
+  /**
+   * Declared edges of workloads these manifests do not deploy (its ends, or its `onlyWith`):
+   * out of the comparison.
+   */
   readonly notDeployed: readonly string[];
 }
 
@@ -52,7 +66,10 @@ export function compareWithGraph(
 ): GraphComparison {
   // Every source row is a deployed workload, or traffic from outside the cluster.
   const deployed = new Set(matrix.sources);
-  const inScope = (edge: GraphEdge) => deployed.has(edge.from) && deployed.has(edge.to);
+  const inScope = (edge: GraphEdge) =>
+    deployed.has(edge.from) &&
+    deployed.has(edge.to) &&
+    (edge.onlyWith === undefined || deployed.has(edge.onlyWith));
   const declared = new Set(graph.filter(inScope).map(edgeName));
   const allowed = allowedEdges(matrix);
   return {

@@ -53,6 +53,9 @@ export type {
   ListenAddress,
   ServiceImplementation,
 } from './grpc/grpc-server.js';
+// Stops a handler's work when its caller has gone (deadline passed, cancelled).
+export { serverCallSignal } from './grpc/server-call-signal.js';
+export type { CancellableServerCall } from './grpc/server-call-signal.js';
 
 // gRPC client: default deadline, retries for idempotent methods, tracing, metrics.
 export { createClient, DEFAULT_DEADLINE_MS } from './grpc/create-client.js';

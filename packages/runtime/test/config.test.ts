@@ -254,6 +254,7 @@ describe('loadConfig', () => {
       shutdownGraceMs: 20_000,
       otelSdkDisabled: false,
       otlpEndpoint: 'http://localhost:4318',
+      otlpDashboardEndpoint: undefined,
       otelServiceName: undefined,
     });
     expect(config.instanceId).toMatch(/.+-\d+$/);
@@ -267,11 +268,13 @@ describe('loadConfig', () => {
         OTEL_EXPORTER_OTLP_ENDPOINT: 'http://jaeger:4318',
         OTEL_SERVICE_NAME: 'orders-canary',
         CATMESH_SHUTDOWN_GRACE: '5s',
+        CATMESH_OTLP_DASHBOARD_ENDPOINT: 'http://dashboard:7501',
       },
     );
     expect(config).toMatchObject({
       otelSdkDisabled: true,
       otlpEndpoint: 'http://jaeger:4318',
+      otlpDashboardEndpoint: 'http://dashboard:7501',
       otelServiceName: 'orders-canary',
       shutdownGraceMs: 5000,
     });
@@ -285,6 +288,11 @@ describe('a service process with a bad variable', () => {
     [
       'OTEL_EXPORTER_OTLP_ENDPOINT',
       'jaeger:4318',
+      'expected a URL starting with http:// or https://',
+    ],
+    [
+      'CATMESH_OTLP_DASHBOARD_ENDPOINT',
+      'dashboard:7501',
       'expected a URL starting with http:// or https://',
     ],
   ];

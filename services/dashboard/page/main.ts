@@ -1,9 +1,11 @@
 // The dashboard page: one snapshot a second from /api/stream, drawn panel by panel. The
 // browser's EventSource reconnects by itself when the dashboard restarts.
-import type { DashboardSnapshot, TraceSpanNode } from '../src/dashboard-snapshot.js';
+import type { DashboardSnapshot, SourceStatus, TraceSpanNode } from '../src/dashboard-snapshot.js';
 import { fill } from './dom.js';
+import { experimentsView } from './experiments-view.js';
 import { faultsView } from './faults-view.js';
 import { clock, remaining } from './format.js';
+import { networkRulesView } from './network-rules-view.js';
 import { raftView } from './raft-view.js';
 import { slisView } from './slis-view.js';
 import { sourcesView } from './sources-view.js';
@@ -15,15 +17,20 @@ const connection = document.getElementById('connection');
 let openTrace: string | undefined;
 /** How many spans the open trace had when its tree was last asked for. */
 let openSpans: number | undefined;
-/** The order list as last drawn. */
+/** The Jaeger UI of the last snapshot, for the span tree's link. */
+let jaegerUrl: string | undefined;
+/** The order list, the experiments and the network rules as last drawn. */
 let shownOrders: string | undefined;
+let shownExperiments: string | undefined;
+let shownRules: string | undefined;
 
 async function showTrace(traceId: string, spans?: number): Promise<void> {
   openTrace = traceId;
   openSpans = spans;
   const response = await fetch(`/api/traces/${encodeURIComponent(traceId)}`);
   if (!response.ok || openTrace !== traceId) return;
-  fill('span-tree-holder', spanTreeView(traceId, (await response.json()) as TraceSpanNode[]));
+  const roots = (await response.json()) as TraceSpanNode[];
+  fill('span-tree-holder', spanTreeView(traceId, roots, jaegerUrl));
 }
 
 function open(traceId: string, spans?: number): void {
@@ -32,12 +39,37 @@ function open(traceId: string, spans?: number): void {
   });
 }
 
+/** A panel's content, less when its source was last asked (which changes every second). */
+function contentKey(view: { readonly source: SourceStatus }): string {
+  return JSON.stringify({ ...view, source: { ...view.source, checkedAtMs: undefined } });
+}
+
 function render(snapshot: DashboardSnapshot): void {
   const now = Date.now();
+  jaegerUrl = snapshot.jaegerUrl;
   fill('topology', topologyView(snapshot, now));
   fill('raft', raftView(snapshot.raft));
   fill('slis', slisView(snapshot.slis, snapshot.catState));
   fill('faults', faultsView(snapshot.faults, now));
+  // Drawn again only when they change (countdowns tick by themselves), so that a report's link
+  // keeps the keyboard focus.
+  const experiments = contentKey(snapshot.experiments);
+  if (experiments !== shownExperiments) {
+    shownExperiments = experiments;
+    const focused = document.activeElement?.closest('#experiments tr[data-run]');
+    fill('experiments', experimentsView(snapshot.experiments, now));
+    if (focused) {
+      const run = focused.getAttribute('data-run') ?? '';
+      document
+        .querySelector<HTMLElement>(`#experiments tr[data-run="${CSS.escape(run)}"] a`)
+        ?.focus();
+    }
+  }
+  const rules = contentKey(snapshot.networkRules);
+  if (rules !== shownRules) {
+    shownRules = rules;
+    fill('rules', networkRulesView(snapshot.networkRules));
+  }
   fill('sources', sourcesView(snapshot));
   // Drawn again only when the list changes (with loadgen, every second). The keyboard focus
   // stays on the order it was on, or, if that order left the list, on the newest one.
@@ -74,6 +106,8 @@ setInterval(() => {
   const now = Date.now();
   for (const element of document.querySelectorAll<Element>('[data-expires]')) {
     const left = remaining(Number(element.getAttribute('data-expires')), now);
-    element.textContent = `${element.getAttribute('data-prefix') ?? ''}${left}`;
+    // data-ended: what to say once the moment has passed, in place of `expired`.
+    const ended = left === 'expired' ? element.getAttribute('data-ended') : null;
+    element.textContent = ended ?? `${element.getAttribute('data-prefix') ?? ''}${left}`;
   }
 }, 500);

@@ -17,6 +17,8 @@ export function sourcesView(snapshot: DashboardSnapshot): Node {
     ...snapshot.raft.replicas.map((replica) => replica.status),
     ...snapshot.faults.sources,
     snapshot.catState.source,
+    snapshot.experiments.source,
+    snapshot.networkRules.source,
   ];
   return h(
     'div',

@@ -36,11 +36,31 @@ export function ordersView(
   );
 }
 
-export function spanTreeView(traceId: string, roots: readonly TraceSpanNode[]): Node {
+/** `jaegerUrl`: the Jaeger UI the traces also go to, when one is configured. */
+export function spanTreeView(
+  traceId: string,
+  roots: readonly TraceSpanNode[],
+  jaegerUrl: string | undefined,
+): Node {
   return h(
     'div',
     { id: 'span-tree', 'data-trace': traceId },
     h('h3', {}, `Trace ${traceId.slice(0, 16)}…`),
+    jaegerUrl !== undefined &&
+      h(
+        'p',
+        {},
+        h(
+          'a',
+          {
+            class: 'jaeger-link',
+            href: `${jaegerUrl}/trace/${encodeURIComponent(traceId)}`,
+            target: '_blank',
+            rel: 'noopener',
+          },
+          'Open this trace in Jaeger',
+        ),
+      ),
     h('ul', { class: 'span-tree', 'aria-label': 'Span tree' }, ...roots.map(spanView)),
   );
 }

@@ -35,6 +35,12 @@ function namedList<T>(
 
 const endpoint = envTypes.string({ pattern: ENDPOINT, description: 'host:port' });
 
+/** An http(s) URL that paths are appended to: its trailing slashes taken off. */
+const baseUrl: EnvType<string> = {
+  expected: envTypes.url().expected,
+  parse: (raw) => envTypes.url().parse(raw)?.replace(/\/+$/, ''),
+};
+
 export function dashboardConfigSchema() {
   return {
     instanceId: envVar('CATMESH_INSTANCE_ID', envTypes.string(), { default: 'dashboard' }),
@@ -59,6 +65,10 @@ export function dashboardConfigSchema() {
     faultAdmins: envVar('CATMESH_DASHBOARD_FAULT_ADMINS', namedList(INSTANCE_NAME, endpoint), {
       default: [],
     }),
+    /** Where `catmesh chaos run` writes its runs (`<state dir>/chaos`): the experiments panel. */
+    reportsDir: envVar('CATMESH_DASHBOARD_REPORTS_DIR', envTypes.string(), { optional: true }),
+    /** Rendered manifests (`helm template` of the chart): the network-rules panel. */
+    networkRules: envVar('CATMESH_DASHBOARD_NETWORK_RULES', envTypes.string(), { optional: true }),
     /** How often the replicas are asked for their Status: the timeline's resolution. */
     raftPollMs: envVar(
       'CATMESH_DASHBOARD_RAFT_POLL_EVERY',
@@ -80,6 +90,12 @@ export function dashboardConfigSchema() {
       envTypes.duration({ minMs: 10_000, maxMs: 3_600_000 }),
       { default: 120_000 },
     ),
+    /**
+     * The Jaeger UI as the user's browser reaches it (`http://localhost:16686`), kept without a
+     * trailing slash: when set, the page links each order's trace to `<url>/trace/<trace id>`
+     * there. Unset: no links.
+     */
+    jaegerUrl: envVar('CATMESH_DASHBOARD_JAEGER_URL', baseUrl, { optional: true }),
   };
 }
 

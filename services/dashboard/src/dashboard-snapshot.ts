@@ -119,6 +119,103 @@ export interface CatStateView {
   readonly readFrom?: string;
 }
 
+/** One step of the running experiment, from its progress.json. */
+export interface ExperimentStepView {
+  readonly name: string;
+  readonly description: string;
+  /** `pending`, `applied`, `reverted`, `failed`. */
+  readonly state: string;
+  /** Set once the fault window has opened. */
+  readonly startsAtMs?: number;
+  readonly durationMs: number;
+  readonly appliedAtMs?: number;
+  readonly revertedAtMs?: number;
+  /** The instances that hold the fault. */
+  readonly targets: readonly string[];
+  readonly error?: string;
+}
+
+/** An experiment `catmesh chaos run` is running now. */
+export interface RunningExperimentView {
+  /** Its run directory's name: `leader-failover-2026-12-07T23-30-00-000Z`. */
+  readonly run: string;
+  readonly experiment: string;
+  readonly startedAtMs: number;
+  /** `starting`, `before` (the steady state), `during` (the faults), `after`, `settle`, `check`. */
+  readonly phase: string;
+  readonly phaseSinceMs: number;
+  /** Set once the fault window has opened; with it, when the recovery window ends. */
+  readonly faultWindowAtMs?: number;
+  readonly endsAtMs?: number;
+  readonly steps: readonly ExperimentStepView[];
+}
+
+/**
+ * An experiment that ended: with its report, abandoned (its runner died first), or with a
+ * report.json this dashboard cannot read (another version's, or damaged).
+ */
+export type PastExperimentView =
+  | {
+      readonly kind: 'report';
+      readonly run: string;
+      readonly experiment: string;
+      readonly startedAtMs: number;
+      readonly endedAtMs: number;
+      readonly interrupted: boolean;
+      /** `held`, `recovered`, `violated`, `inconclusive`. */
+      readonly hypothesis: string;
+      /** `ok`, `illegal`, `unknown`; absent when the run checked no register. */
+      readonly linearizability?: string;
+      /** Whether every invariant of the shop held; absent when the run placed no orders. */
+      readonly invariantsHold?: boolean;
+      readonly leaderChanges: number;
+      /** The report's first findings. */
+      readonly findings: readonly string[];
+      /** Where the dashboard serves its HTML report. */
+      readonly reportPath: string;
+    }
+  | {
+      readonly kind: 'abandoned';
+      readonly run: string;
+      readonly experiment: string;
+      readonly startedAtMs: number;
+      /** The phase it was in when its runner died. */
+      readonly phase: string;
+      readonly pid: number;
+    }
+  | {
+      readonly kind: 'unreadable';
+      readonly run: string;
+      /** When its report.json was written. */
+      readonly startedAtMs: number;
+      /** What is wrong with it. */
+      readonly reason: string;
+    };
+
+export interface ExperimentsView {
+  /** The directory of runs `catmesh chaos run` writes. */
+  readonly source: SourceStatus;
+  readonly running: readonly RunningExperimentView[];
+  /** Newest first. */
+  readonly past: readonly PastExperimentView[];
+}
+
+/**
+ * The allow matrix of the chart's NetworkPolicies (packages/netpol, as `catmesh netpol matrix`
+ * computes it): which workload may open a connection to which, on which ports.
+ */
+export interface NetworkRulesView {
+  readonly source: SourceStatus;
+  /** Rows: each workload, then `external` (from outside the cluster). */
+  readonly from: readonly string[];
+  /** Columns: each workload connected to. */
+  readonly to: readonly string[];
+  /** `allowed[row][column]`: the destination ports allowed (their names); empty: denied. */
+  readonly allowed: readonly (readonly (readonly string[])[])[];
+  /** How many NetworkPolicies the manifests hold. */
+  readonly policies: number;
+}
+
 export interface DashboardSnapshot {
   readonly takenAtMs: number;
   readonly instances: readonly InstanceView[];
@@ -129,7 +226,18 @@ export interface DashboardSnapshot {
   readonly catState: CatStateView;
   /** The newest orders whose traces reached the dashboard's OTLP receiver. */
   readonly orders: readonly OrderTraceView[];
+  readonly experiments: ExperimentsView;
+  readonly networkRules: NetworkRulesView;
+  /**
+   * The Jaeger UI the services' traces also go to, as the user's browser reaches it, with no
+   * trailing slash (`http://localhost:16686`, from CATMESH_DASHBOARD_JAEGER_URL): an order's
+   * trace is `${jaegerUrl}/trace/${traceId}` there. Undefined when none is configured: no links.
+   */
+  readonly jaegerUrl?: string;
 }
+
+/** What the mesh's own sources give (mesh-sources.ts); the rest comes from files (file-sources.ts). */
+export type MeshSnapshot = Omit<DashboardSnapshot, 'experiments' | 'networkRules'>;
 
 /** An order's trace the dashboard received: its PlaceOrder span's start and duration. */
 export interface OrderTraceView {

@@ -10,6 +10,7 @@ import {
   startMetricsHttpServer,
 } from '@catmesh/runtime';
 import { dashboardConfigSchema } from './config.js';
+import { FileSources } from './file-sources.js';
 import { MeshSources } from './mesh-sources.js';
 import { startPageServer } from './page-server.js';
 import { TraceStore } from './trace-store.js';
@@ -33,13 +34,25 @@ const sources = new MeshSources({
   sliWindowMs: config.sliWindowMs,
 });
 sources.start();
+const files = new FileSources({
+  ...(config.reportsDir !== undefined && { reportsDir: config.reportsDir }),
+  ...(config.networkRules !== undefined && { networkRules: config.networkRules }),
+  pollEveryMs: config.pushEveryMs,
+});
+files.start();
 const traces = new TraceStore();
 const page = await startPageServer({
   host: config.host,
   port: config.port,
   pageDir: new URL('./page/', import.meta.url),
-  snapshot: () => sources.snapshot(traces.recentOrders(RECENT_ORDERS)),
+  snapshot: () => ({
+    ...sources.snapshot(traces.recentOrders(RECENT_ORDERS)),
+    experiments: files.experiments(),
+    networkRules: files.networkRules(),
+    ...(config.jaegerUrl !== undefined && { jaegerUrl: config.jaegerUrl }),
+  }),
   traces,
+  ...(files.runs && { runs: files.runs }),
 });
 const push = setInterval(() => page.push(), config.pushEveryMs);
 let serving = true;
@@ -62,6 +75,7 @@ installShutdownHandler({
       },
     },
     { name: 'sources: stop', run: () => sources.stop() },
+    { name: 'files: stop', run: () => files.stop() },
     { name: 'http: close', run: () => http.close() },
   ],
 });

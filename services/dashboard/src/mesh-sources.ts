@@ -4,12 +4,7 @@ import { credentials } from '@grpc/grpc-js';
 import { FaultAdmins } from '@catmesh/chaos';
 import { catfeederV1 } from '@catmesh/proto';
 import { callUnary } from '@catmesh/runtime';
-import type {
-  DashboardSnapshot,
-  FaultView,
-  OrderTraceView,
-  ReplicaView,
-} from './dashboard-snapshot.js';
+import type { FaultView, MeshSnapshot, OrderTraceView, ReplicaView } from './dashboard-snapshot.js';
 import { ElectionTimeline, type ReplicaRoleReport } from './election-timeline.js';
 import { faultViewOf } from './fault-view.js';
 import { InstanceMetrics, LoadgenSlis } from './instance-metrics.js';
@@ -18,6 +13,11 @@ import { buildSnapshot } from './snapshot-builder.js';
 
 /** A source that takes longer than this is down: a paused process never answers. */
 const POLL_TIMEOUT_MS = 1_000;
+/**
+ * grpc-js resolves a name again at most every 30 s by default; a replica's pod that comes back
+ * with a new address (a headless Service's name in Kubernetes) would stay down that long here.
+ */
+const REPLICA_CHANNEL_OPTIONS = { 'grpc.dns_min_time_between_resolutions_ms': 1_000 };
 
 export interface MeshSourcesOptions {
   readonly replicas: readonly { readonly name: string; readonly value: string }[];
@@ -64,7 +64,11 @@ export class MeshSources {
 
   constructor(options: MeshSourcesOptions) {
     this.#replicas = options.replicas.map(({ name: id, value: address }) => {
-      const client = new catfeederV1.CatFeederServiceClient(address, credentials.createInsecure());
+      const client = new catfeederV1.CatFeederServiceClient(
+        address,
+        credentials.createInsecure(),
+        REPLICA_CHANNEL_OPTIONS,
+      );
       const name = `cat-feeder-${id}`;
       return {
         id: Number(id),
@@ -126,7 +130,7 @@ export class MeshSources {
   }
 
   /** `orders`: the newest order traces, from the OTLP receiver. */
-  snapshot(orders: readonly OrderTraceView[]): DashboardSnapshot {
+  snapshot(orders: readonly OrderTraceView[]): MeshSnapshot {
     const replicas: ReplicaView[] = this.#replicas.map(({ id, name, status }) => {
       const answer = status.value;
       return {

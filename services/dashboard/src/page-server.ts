@@ -5,6 +5,7 @@ import { readFile } from 'node:fs/promises';
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { DashboardSnapshot } from './dashboard-snapshot.js';
+import type { ExperimentRuns } from './experiment-runs.js';
 import type { TraceStore } from './trace-store.js';
 
 /** An export larger than this is refused: the receiver holds bodies in memory. */
@@ -24,6 +25,8 @@ export interface PageServerOptions {
   readonly pageDir: URL;
   readonly snapshot: () => DashboardSnapshot;
   readonly traces: TraceStore;
+  /** The runs whose reports `/reports/<run>/<file>` serves; none when not configured. */
+  readonly runs?: Pick<ExperimentRuns, 'file'>;
 }
 
 export interface PageServer {
@@ -47,6 +50,10 @@ export async function startPageServer(options: PageServerOptions): Promise<PageS
   const streams = new Set<ServerResponse>();
   const server = createServer((request: IncomingMessage, response: ServerResponse) => {
     const path = new URL(request.url ?? '/', 'http://dashboard').pathname;
+    if (!isDecodable(path)) {
+      response.writeHead(400, { 'content-type': 'text/plain' }).end('malformed path\n');
+      return;
+    }
     if (path === '/v1/traces') {
       receiveTraces(request, response, options.traces);
       return;
@@ -66,6 +73,8 @@ export async function startPageServer(options: PageServerOptions): Promise<PageS
       const tree = options.traces.tree(decodeURIComponent(path.slice('/api/traces/'.length)));
       response.writeHead(tree ? 200 : 404, { 'content-type': 'application/json' });
       response.end(JSON.stringify(tree ?? { error: 'no such trace here (yet)' }));
+    } else if (path.startsWith('/reports/')) {
+      serveReport(path, response, options.runs);
     } else if (path === '/api/stream') {
       response.writeHead(200, {
         'content-type': 'text/event-stream',
@@ -96,6 +105,38 @@ export async function startPageServer(options: PageServerOptions): Promise<PageS
       await new Promise<void>((resolve) => server.close(() => resolve()));
     },
   };
+}
+
+/** Whether every %-escape of `path` decodes (decodeURIComponent throws on one that does not). */
+function isDecodable(path: string): boolean {
+  try {
+    decodeURIComponent(path);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/** `/reports/<run>/<file>`: a file of an ended run's report directory (experiment-runs.ts). */
+function serveReport(
+  path: string,
+  response: ServerResponse,
+  runs: Pick<ExperimentRuns, 'file'> | undefined,
+): void {
+  const [run, name, ...rest] = path.slice('/reports/'.length).split('/').map(decodeURIComponent);
+  const notFound = () =>
+    response.writeHead(404, { 'content-type': 'text/plain' }).end('no such report here\n');
+  if (!runs || !run || !name || rest.length > 0) {
+    notFound();
+    return;
+  }
+  runs.file(run, name).then(
+    (found) => {
+      if (!found) notFound();
+      else response.writeHead(200, { 'content-type': found.type }).end(found.body);
+    },
+    () => notFound(),
+  );
 }
 
 /**

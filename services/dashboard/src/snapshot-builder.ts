@@ -2,11 +2,11 @@
 // plain data, so a test can build a snapshot with any source down.
 import type {
   CatStateView,
-  DashboardSnapshot,
   EdgeView,
   ElectionEvent,
   FaultView,
   InstanceView,
+  MeshSnapshot,
   OrderTraceView,
   ReplicaView,
   SlisView,
@@ -50,7 +50,7 @@ const SERVICE_GRAPH: readonly { from: string; to: string; grpcService: string }[
   { from: 'orders', to: CAT_FEEDER_GROUP, grpcService: 'catmesh.catfeeder.v1.CatFeederService' },
 ];
 
-export function buildSnapshot(inputs: SnapshotInputs): DashboardSnapshot {
+export function buildSnapshot(inputs: SnapshotInputs): MeshSnapshot {
   const faults = inputs.faultSources
     .flatMap((source) => source.faults)
     .sort((a, b) => a.instance.localeCompare(b.instance) || a.id.localeCompare(b.id));

@@ -28,4 +28,20 @@ describe("the dashboard's config", () => {
       loadConfig(dashboardConfigSchema(), { CATMESH_DASHBOARD_PUSH_EVERY: '99ms' }),
     ).toThrow(/CATMESH_DASHBOARD_PUSH_EVERY/);
   });
+
+  it('reads the Jaeger UI the page links traces to, without a trailing slash; a bad URL is refused by name', () => {
+    expect(loadConfig(dashboardConfigSchema(), {}).jaegerUrl).toBeUndefined();
+    expect(
+      loadConfig(dashboardConfigSchema(), {
+        CATMESH_DASHBOARD_JAEGER_URL: 'http://localhost:16686/',
+      }).jaegerUrl,
+    ).toBe('http://localhost:16686');
+    for (const bad of ['localhost:16686', 'ftp://jaeger:16686']) {
+      expect(() =>
+        loadConfig(dashboardConfigSchema(), { CATMESH_DASHBOARD_JAEGER_URL: bad }),
+      ).toThrow(
+        `CATMESH_DASHBOARD_JAEGER_URL=${JSON.stringify(bad)}: expected a URL starting with http:// or https://`,
+      );
+    }
+  });
 });

@@ -25,6 +25,7 @@ import {
 /** Generous: a loaded machine starts seven Node processes and elects a leader slowly. */
 const SLOW = { timeout: 90_000, interval: 250 };
 const SHOTS_FOR_PEOPLE = '/tmp/dashboard-shots';
+const JAEGER_UI = 'http://127.0.0.1:16686';
 const VIEWPORTS = [
   { name: 'desktop', width: 1280, height: 800 },
   { name: 'phone', width: 390, height: 844 },
@@ -63,6 +64,8 @@ const PANEL_HEADINGS = [
   'slis-title',
   'faults-title',
   'traces-title',
+  'experiments-title',
+  'rules-title',
   'sources-title',
 ];
 
@@ -91,6 +94,8 @@ describe(
         userEnv({
           // SLIs over a short window, so that a fault of seconds moves the p50 shown.
           CATMESH_DASHBOARD_SLI_WINDOW: '10s',
+          // Where a Jaeger UI would be: each trace links to it (none runs here to follow it).
+          CATMESH_DASHBOARD_JAEGER_URL: JAEGER_UI,
         }),
       );
       await runner.waitForReady();
@@ -217,6 +222,16 @@ describe(
       await expect.poll(() => page.locator('#cat-state').innerText(), SLOW).toMatch(/hungry|full/);
     });
 
+    it("shows the chart's NetworkPolicies as an allow matrix", async () => {
+      const cell = (from: string, to: string) =>
+        page.locator(`#rules tr[data-from="${from}"] td[data-to="${to}"]`);
+      // catmesh up renders the chart with helm beside the start: the panel fills once it is done.
+      await expect.poll(() => cell('orders', 'inventory').innerText(), SLOW).toBe('✔ grpc');
+      expect(await cell('external', 'dashboard').innerText()).toBe('✔ page');
+      expect(await cell('loadgen', 'nats').getAttribute('class')).toBe('denied');
+      expect(await cell('external', 'cat-feeder').getAttribute('class')).toBe('denied');
+    });
+
     it('reaches every panel with Tab', async () => {
       await page.locator('body').focus();
       const reached = new Set<string>();
@@ -282,6 +297,10 @@ describe(
       expect(await page.locator('#span-tree').innerText()).toMatch(
         /OrderService\/PlaceOrder — orders — [\d.]+ ms/,
       );
+      const shownTrace = await page.locator('#span-tree').getAttribute('data-trace');
+      expect(await page.locator('#span-tree a.jaeger-link').getAttribute('href')).toBe(
+        `${JAEGER_UI}/trace/${shownTrace}`,
+      );
       await screenshots('trace');
     }, 300_000);
 
@@ -313,10 +332,23 @@ describe(
       await expect
         .poll(async () => parseFloat(await page.locator('#sli-p50').innerText()), SLOW)
         .toBeGreaterThan(600);
+      // The experiments panel follows the run: its step is in force, counting down.
+      const step = page.locator('#experiments li[data-step="slow-inventory"]');
+      await expect.poll(() => step.getAttribute('data-state'), SLOW).toBe('applied');
+      expect(await step.innerText()).toMatch(/⚡ in force · reverts in \d+s · held by inventory/);
       await screenshots('latency');
       const finished = await run;
       expect(finished.code, finished.stderr).toBe(0);
       await expect.poll(() => edge.getAttribute('class'), SLOW).not.toContain('has-fault');
+      // Then it is a past experiment, whose HTML report the dashboard serves.
+      const past = page.locator('#experiments tr[data-run^="dashboard-slow-inventory-"]');
+      await expect.poll(() => past.count(), SLOW).toBe(1);
+      expect(await past.innerText()).toMatch(/✔ shop invariants/);
+      const href = await past.locator('a').getAttribute('href');
+      const report = await page.request.get(new URL(href!, url).toString());
+      expect(report.status()).toBe(200);
+      expect(await report.text()).toContain('dashboard-slow-inventory');
+      await screenshots('experiment-done');
     }, 180_000);
 
     it('shows the new leader and the change in its timeline within 2 s of the election, the leader killed by the kill experiment', async () => {

@@ -18,6 +18,16 @@ export interface TraceExport {
   readonly endpoint?: string;
   /** Set when the endpoint is the mesh's own dashboard, chosen because the user named none. */
   readonly toDashboard?: true;
+  /**
+   * The dashboard's receiver, when the endpoint is the user's and the mesh has a dashboard: it
+   * gets a copy of every span (CATMESH_OTLP_DASHBOARD_ENDPOINT), so that it still lists orders.
+   */
+  readonly dashboardCopy?: string;
+  /**
+   * CATMESH_DASHBOARD_JAEGER_URL as the user set it, when the mesh has a dashboard: the Jaeger
+   * UI its page links each order's trace to. Nothing is guessed: unset, there are no links.
+   */
+  readonly jaegerUi?: string;
   /** Variables every instance gets because of this decision. */
   readonly env: Readonly<Record<string, string>>;
 }
@@ -31,7 +41,9 @@ const DEFAULT_OTLP_ENDPOINT = 'http://localhost:4318';
  * always passed on as it is. Said nothing, they go to the mesh's dashboard (`dashboardReceiver`,
  * its OTLP/HTTP receiver, which takes JSON), so that an order's trace is there to see with no
  * Jaeger anywhere; a mesh without a dashboard gets OTEL_SDK_DISABLED=true, so that its instances
- * do not keep failing to reach a collector that is not there.
+ * do not keep failing to reach a collector that is not there. When the user's endpoint is used
+ * and the mesh has a dashboard, the dashboard gets a copy of every span as well
+ * (CATMESH_OTLP_DASHBOARD_ENDPOINT), through an exporter of its own in each service.
  */
 export function decideTraceExport(
   env: Readonly<Record<string, string | undefined>>,
@@ -39,18 +51,27 @@ export function decideTraceExport(
 ): TraceExport {
   const disabled = env['OTEL_SDK_DISABLED']?.trim().toLowerCase();
   const endpoint = env['OTEL_EXPORTER_OTLP_ENDPOINT']?.trim() || undefined;
-  if (disabled) {
-    const enabled = disabled !== 'true';
-    return enabled
-      ? { enabled, endpoint: endpoint ?? DEFAULT_OTLP_ENDPOINT, env: {} }
-      : { enabled, env: {} };
+  const jaegerUi = dashboardReceiver && (env['CATMESH_DASHBOARD_JAEGER_URL']?.trim() || undefined);
+  const links = jaegerUi ? { jaegerUi } : {};
+  if (disabled === 'true') return { enabled: false, env: {}, ...links };
+  if (disabled || endpoint) {
+    const chosen = endpoint ?? DEFAULT_OTLP_ENDPOINT;
+    return dashboardReceiver
+      ? {
+          enabled: true,
+          endpoint: chosen,
+          dashboardCopy: dashboardReceiver,
+          ...links,
+          env: { CATMESH_OTLP_DASHBOARD_ENDPOINT: dashboardReceiver },
+        }
+      : { enabled: true, endpoint: chosen, env: {} };
   }
-  if (endpoint) return { enabled: true, endpoint, env: {} };
   if (dashboardReceiver) {
     return {
       enabled: true,
       endpoint: dashboardReceiver,
       toDashboard: true,
+      ...links,
       env: {
         OTEL_EXPORTER_OTLP_ENDPOINT: dashboardReceiver,
         OTEL_EXPORTER_OTLP_PROTOCOL: 'http/json',

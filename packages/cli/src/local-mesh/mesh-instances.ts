@@ -10,7 +10,7 @@ export const MESH_HOST = '127.0.0.1';
 export const SEED_STOCK: Readonly<Record<string, number>> = { kibble: 1000, tuna: 200 };
 
 /** The repository root, from this module in packages/cli/{src,dist}/local-mesh/. */
-const REPO_ROOT = fileURLToPath(new URL('../../../../', import.meta.url));
+export const REPO_ROOT = fileURLToPath(new URL('../../../../', import.meta.url));
 
 export interface MeshOptions {
   readonly plan: PortPlan;
@@ -88,7 +88,7 @@ export function meshInstances({
   if (!withDashboard) return instances;
   // Every service waits for the dashboard, its trace receiver, and stops before it; the table
   // still lists it last, where `catmesh status` shows it.
-  const receiver = dashboard(plan, instances);
+  const receiver = dashboard(plan, state, instances);
   return [
     ...instances.map((spec) =>
       spec.service === 'nats' ? spec : { ...spec, dependsOn: [...spec.dependsOn, receiver.name] },
@@ -103,7 +103,7 @@ export function meshInstances({
  * it starts first and stops last: a service that stops flushes its last spans to it, and one
  * whose receiver is gone waits out its exporter's retries (about 8 s) before it exits.
  */
-function dashboard(plan: PortPlan, others: readonly InstanceSpec[]): InstanceSpec {
+function dashboard(plan: PortPlan, state: StateDir, others: readonly InstanceSpec[]): InstanceSpec {
   const catmesh = others.filter((spec) => spec.service !== 'nats');
   const named = (value: (spec: InstanceSpec) => string | undefined) =>
     catmesh.flatMap((spec) => {
@@ -118,6 +118,8 @@ function dashboard(plan: PortPlan, others: readonly InstanceSpec[]): InstanceSpe
     CATMESH_DASHBOARD_FAULT_ADMINS: named((spec) =>
       spec.ports.admin === undefined ? undefined : `${MESH_HOST}:${spec.ports.admin}`,
     ).join(','),
+    CATMESH_DASHBOARD_REPORTS_DIR: state.reportsDir,
+    CATMESH_DASHBOARD_NETWORK_RULES: state.networkRules,
   });
   return {
     ...spec,

@@ -48,7 +48,10 @@ export function readySummary(input: ReadySummaryInput): string {
     `State: ${state.root} (kept across runs; --fresh starts over)`,
     `Logs:  ${state.logsDir}/<instance>.log`,
     `Control: ${state.runnerControl} (kill and pause faults; crashed instances restart by themselves)`,
-    ...tracesLines(traces),
+    ...tracesLines(
+      traces,
+      instances.some((spec) => spec.service === 'dashboard'),
+    ),
     '',
   ].join('\n');
 }
@@ -100,26 +103,48 @@ function tryCommands(input: ReadySummaryInput): string[] {
   return commands.map(([command, note]) => `${command.padEnd(width)}  # ${note}`);
 }
 
-/** How to run Jaeger and send the traces there instead. */
-const JAEGER_INSTEAD = [
-  '  docker run --rm -p 16686:16686 -p 4318:4318 jaegertracing/jaeger:latest',
-  '  OTEL_EXPORTER_OTLP_ENDPOINT=http://localhost:4318 catmesh up   # then http://localhost:16686',
-];
+/** How to run Jaeger and send the traces there (too, with a dashboard: it links to Jaeger). */
+function jaegerHowTo(dashboard: boolean): string[] {
+  return [
+    '  docker run --rm -p 16686:16686 -p 4318:4318 jaegertracing/jaeger:latest',
+    dashboard
+      ? '  OTEL_EXPORTER_OTLP_ENDPOINT=http://localhost:4318 CATMESH_DASHBOARD_JAEGER_URL=http://localhost:16686 catmesh up'
+      : '  OTEL_EXPORTER_OTLP_ENDPOINT=http://localhost:4318 catmesh up   # then http://localhost:16686',
+  ];
+}
 
-function tracesLines(traces: TraceExport): string[] {
+/** Whether the dashboard links each order to a Jaeger UI, and how to get the links if not. */
+function linksLine(traces: TraceExport): string {
+  return traces.jaegerUi
+    ? `  The dashboard links each order to its trace in Jaeger's UI at ${traces.jaegerUi} (CATMESH_DASHBOARD_JAEGER_URL).`
+    : "  The dashboard links to no Jaeger UI: set CATMESH_DASHBOARD_JAEGER_URL to the UI's URL (e.g. http://localhost:16686) for a link on each order.";
+}
+
+function tracesLines(traces: TraceExport, dashboard: boolean): string[] {
   if (traces.toDashboard) {
     return [
-      `Traces: to the dashboard's own OTLP receiver (${traces.endpoint}), one span tree per order there. For Jaeger:`,
-      ...JAEGER_INSTEAD,
+      `Traces: to the dashboard's own OTLP receiver (${traces.endpoint}), one span tree per order there. For Jaeger as well, with a link on each order:`,
+      ...jaegerHowTo(true),
+      ...(traces.jaegerUi
+        ? [
+            `  (CATMESH_DASHBOARD_JAEGER_URL=${traces.jaegerUi} is set, but no trace goes to a Jaeger without OTEL_EXPORTER_OTLP_ENDPOINT: its links find nothing.)`,
+          ]
+        : []),
+    ];
+  }
+  if (traces.enabled && traces.dashboardCopy) {
+    return [
+      `Traces: exported over OTLP to ${traces.endpoint}, and a copy of each span to the dashboard's receiver (${traces.dashboardCopy}) for its list of orders.`,
+      linksLine(traces),
     ];
   }
   if (traces.enabled) {
     return [
-      `Traces: exported over OTLP to ${traces.endpoint} (Jaeger's UI: http://localhost:16686)`,
+      `Traces: exported over OTLP to ${traces.endpoint} (no dashboard in this mesh; a Jaeger shows them on its port 16686)`,
     ];
   }
   return [
     'Traces: off (OTEL_SDK_DISABLED=true). To see every order as one trace in Jaeger:',
-    ...JAEGER_INSTEAD,
+    ...jaegerHowTo(dashboard),
   ];
 }

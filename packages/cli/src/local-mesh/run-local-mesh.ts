@@ -13,6 +13,7 @@ import { missingRequirements } from './missing-requirements.js';
 import { describeTakenPorts, type WantedPort } from './port-availability.js';
 import { planPorts, type ReplicaCount } from './port-plan.js';
 import { ProcessFaults } from './process-faults.js';
+import { renderNetworkRules } from './network-rules-file.js';
 import { readySummary } from './ready-summary.js';
 import { seedCatState } from './seed-cat-state.js';
 import { serveRunnerControl } from './runner-control-server.js';
@@ -101,6 +102,13 @@ async function prepareAndRun(
       );
     }
     return ExitCode.negative;
+  }
+  if (options.dashboard) {
+    // Beside the start, not before it (helm takes a while on a busy machine): the dashboard
+    // reads the file once it is there.
+    void renderNetworkRules(state).then((why) => {
+      if (why) io.stdout.write(`catmesh: the dashboard's network rules stay empty: ${why}\n`);
+    });
   }
   const traces = decideTraceExport(
     io.env,

@@ -11,6 +11,8 @@ export const DEFAULT_STATE_DIR = '.catmesh';
  *     run/<name>.pid       each live instance's pid (and the runner's, runner.pid)
  *     run/runner-control.json  where the runner's control API listens, and its token (0600)
  *     data/<name>/         what survives a restart: cat-feeder replicas' Raft logs, NATS' JetStream
+ *     chaos/<run>/         each `catmesh chaos run`'s report (and progress.json while it runs)
+ *     network-rules.yaml   the chart's manifests as `helm template` renders them (netpol panel)
  */
 export class StateDir {
   readonly root: string;
@@ -33,6 +35,16 @@ export class StateDir {
 
   get dataDir(): string {
     return join(this.root, 'data');
+  }
+
+  /** Where `catmesh chaos run` writes each run's report directory; the dashboard lists it. */
+  get reportsDir(): string {
+    return join(this.root, 'chaos');
+  }
+
+  /** The chart rendered for the dashboard's network-rules panel (network-rules-file.ts). */
+  get networkRules(): string {
+    return join(this.root, 'network-rules.yaml');
   }
 
   log(name: string): string {

@@ -66,6 +66,12 @@ export function serviceConfigSchema(defaults: ServiceDefaults) {
     otlpProtocol: envVar('OTEL_EXPORTER_OTLP_PROTOCOL', enumOf(OTLP_PROTOCOLS), {
       default: 'http/protobuf',
     }),
+    /**
+     * A second OTLP/HTTP receiver that gets a copy of every span, as OTLP/JSON at
+     * `<url>/v1/traces`, through an exporter and batch of its own: the dashboard's receiver
+     * beside the Jaeger of OTEL_EXPORTER_OTLP_ENDPOINT. Unset: no copy.
+     */
+    otlpDashboardEndpoint: envVar('CATMESH_OTLP_DASHBOARD_ENDPOINT', url(), { optional: true }),
     otelServiceName: envVar('OTEL_SERVICE_NAME', string(), { optional: true }),
   };
 }

@@ -5,6 +5,7 @@ import { OTLPTraceExporter as OtlpHttpJsonExporter } from '@opentelemetry/export
 import { OTLPTraceExporter as OtlpHttpProtobufExporter } from '@opentelemetry/exporter-trace-otlp-proto';
 import { resourceFromAttributes } from '@opentelemetry/resources';
 import { NodeSDK } from '@opentelemetry/sdk-node';
+import { BatchSpanProcessor, type SpanExporter } from '@opentelemetry/sdk-trace-base';
 import {
   ATTR_SERVICE_INSTANCE_ID,
   ATTR_SERVICE_NAME,
@@ -22,6 +23,11 @@ export interface TelemetryConfig {
   readonly otlpEndpoint: string;
   /** OTEL_EXPORTER_OTLP_PROTOCOL: protobuf (the default, what Jaeger expects) or JSON. */
   readonly otlpProtocol: OtlpProtocol;
+  /**
+   * CATMESH_OTLP_DASHBOARD_ENDPOINT: a second OTLP/HTTP base URL (the dashboard's receiver)
+   * that gets every span too, always as OTLP/JSON at `<endpoint>/v1/traces`.
+   */
+  readonly otlpDashboardEndpoint?: string;
 }
 
 export interface Telemetry {
@@ -40,12 +46,18 @@ export function telemetryConfigOf(config: ServiceConfig): TelemetryConfig {
     disabled: config.otelSdkDisabled,
     otlpEndpoint: config.otlpEndpoint,
     otlpProtocol: config.otlpProtocol,
+    ...(config.otlpDashboardEndpoint !== undefined && {
+      otlpDashboardEndpoint: config.otlpDashboardEndpoint,
+    }),
   };
 }
 
 /**
  * Starts tracing: spans are batched and exported as OTLP over HTTP, context follows async
- * calls through AsyncLocalStorage and crosses processes as W3C trace-context.
+ * calls through AsyncLocalStorage and crosses processes as W3C trace-context. With a dashboard
+ * endpoint, each span goes to both receivers, each through a batch span processor and exporter
+ * of its own: a receiver that is slow or gone holds up its own queue only, never the other's
+ * (the OTEL_BSP_* variables tune both). Shutdown flushes both.
  *
  * No auto-instrumentation: it patches `require`, which ESM code never goes through. gRPC is
  * traced by this kit's own client interceptor and server wrapper instead. Metrics and logs are
@@ -71,10 +83,7 @@ export function startTelemetry(config: TelemetryConfig): Telemetry {
       [ATTR_SERVICE_VERSION]: config.serviceVersion,
       [ATTR_SERVICE_INSTANCE_ID]: config.instanceId,
     }),
-    traceExporter:
-      config.otlpProtocol === 'http/json'
-        ? new OtlpHttpJsonExporter({ url: tracesUrl(config.otlpEndpoint) })
-        : new OtlpHttpProtobufExporter({ url: tracesUrl(config.otlpEndpoint) }),
+    spanProcessors: spanExportersOf(config).map((exporter) => new BatchSpanProcessor(exporter)),
     contextManager,
     textMapPropagator: propagator,
     instrumentations: [],
@@ -88,6 +97,24 @@ export function startTelemetry(config: TelemetryConfig): Telemetry {
     enabled: true,
     shutdown: () => (stopped ??= sdk.shutdown()),
   };
+}
+
+/** The standard endpoint's exporter, then the dashboard's (unless it is the same receiver). */
+function spanExportersOf(config: TelemetryConfig): SpanExporter[] {
+  const url = tracesUrl(config.otlpEndpoint);
+  const exporters: SpanExporter[] = [
+    config.otlpProtocol === 'http/json'
+      ? new OtlpHttpJsonExporter({ url })
+      : new OtlpHttpProtobufExporter({ url }),
+  ];
+  if (config.otlpDashboardEndpoint !== undefined) {
+    const copyUrl = tracesUrl(config.otlpDashboardEndpoint);
+    // The dashboard named twice (the only endpoint, and the copy) gets each span once.
+    if (copyUrl !== url || config.otlpProtocol !== 'http/json') {
+      exporters.push(new OtlpHttpJsonExporter({ url: copyUrl }));
+    }
+  }
+  return exporters;
 }
 
 function tracesUrl(endpoint: string): string {

@@ -1,3 +1,4 @@
+import { mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import {
   ExperimentError,
@@ -8,6 +9,7 @@ import {
   readExperimentFile,
   renderSummary,
   runExperiment,
+  RunProgressJournal,
   type RunEvent,
 } from '@catmesh/chaos';
 import { UsageError } from '../../cli-errors.js';
@@ -51,19 +53,25 @@ applied and still writes the report (exit 130). With --json the report is printe
       const reportDir =
         options.string('report-dir') ??
         join(
-          state.root,
-          'chaos',
+          state.reportsDir,
           `${experiment.metadata.name}-${new Date().toISOString().replace(/[:.]/g, '-')}`,
         );
       const progress = globals.json ? undefined : io.stderr;
+      // progress.json beside the report, for the dashboard's experiments panel.
+      await mkdir(reportDir, { recursive: true });
+      const journal = new RunProgressJournal(reportDir, plan);
+      await journal.flush();
       const { report, files } = await runExperiment({
         plan,
         source: file,
         mesh,
         reportDir,
         ...(io.signal && { signal: io.signal }),
-        ...(progress && { onEvent: (event: RunEvent) => printEvent(progress, event) }),
-      });
+        onEvent: (event: RunEvent) => {
+          journal.record(event);
+          if (progress) printEvent(progress, event);
+        },
+      }).finally(() => journal.flush());
       if (globals.json) {
         writeJsonLine(io.stdout, report);
       } else {
