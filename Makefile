@@ -73,6 +73,7 @@ bench: setup build
 	node --conditions=@catmesh/source --import tsx test/bench/catfeeder-vs-etcd.ts
 	node --conditions=@catmesh/source --import tsx test/bench/fault-gate-overhead.ts
 	node --conditions=@catmesh/source --import tsx test/bench/shop-growth.ts
+	node --conditions=@catmesh/source --import tsx test/bench/inventory-contention.ts
 
 soak: build
 	node --conditions=@catmesh/source --import tsx packages/raft/scripts/simulate.ts --seeds $${SEEDS:-20000} --start $${START:-1001}

@@ -3,7 +3,7 @@
 import { status } from '@grpc/grpc-js';
 import { NatsError } from 'nats';
 import { inventoryV1 } from '@catmesh/proto';
-import { RpcStatusError, type ServiceImplementation } from '@catmesh/runtime';
+import { RpcStatusError, serverCallSignal, type ServiceImplementation } from '@catmesh/runtime';
 import { ContentionError } from '@catmesh/runtime';
 import type { InventoryStore, ReservationView } from './inventory-store.js';
 import { checkId, checkQuantity, checkSku } from './request-validation.js';
@@ -26,7 +26,10 @@ export function createInventoryService(store: InventoryStore): Implementation {
       checkSku(sku);
       checkQuantity(quantity);
       checkId(restockId, 'restock_id');
-      callback(null, { stock: await answering(() => store.restock(restockId, sku, quantity)) });
+      const signal = serverCallSignal(call);
+      callback(null, {
+        stock: await answering(() => store.restock(restockId, sku, quantity, { signal })),
+      });
     },
 
     reserve: async (call, callback) => {
@@ -34,7 +37,10 @@ export function createInventoryService(store: InventoryStore): Implementation {
       checkId(orderId, 'order_id');
       checkSku(sku);
       checkQuantity(quantity);
-      const { reservation, stock } = await answering(() => store.reserve(orderId, sku, quantity));
+      const signal = serverCallSignal(call);
+      const { reservation, stock } = await answering(() =>
+        store.reserve(orderId, sku, quantity, { signal }),
+      );
       callback(
         null,
         reservation.state === 'out_of_stock'
@@ -50,14 +56,16 @@ export function createInventoryService(store: InventoryStore): Implementation {
     release: async (call, callback) => {
       const { orderId } = call.request;
       checkId(orderId, 'order_id');
-      const reservation = await answering(() => store.release(orderId));
+      const signal = serverCallSignal(call);
+      const reservation = await answering(() => store.release(orderId, { signal }));
       callback(null, { reservation: toReservation(reservation) });
     },
 
     commit: async (call, callback) => {
       const { orderId } = call.request;
       checkId(orderId, 'order_id');
-      const reservation = await answering(() => store.commit(orderId));
+      const signal = serverCallSignal(call);
+      const reservation = await answering(() => store.commit(orderId, { signal }));
       callback(null, { reservation: toReservation(reservation) });
     },
   };
@@ -65,7 +73,9 @@ export function createInventoryService(store: InventoryStore): Implementation {
 
 /**
  * Runs a store operation; NATS trouble becomes UNAVAILABLE (clients retry the idempotent
- * methods on it) and a lost compare-and-set race, after every retry, ABORTED.
+ * methods on it) and a lost compare-and-set race, after every retry, ABORTED. An operation
+ * stopped because its caller has gone rejects with its signal's reason, DEADLINE_EXCEEDED or
+ * CANCELLED (serverCallSignal), which passes as it is.
  */
 async function answering<T>(operation: () => Promise<T>): Promise<T> {
   try {

@@ -21,6 +21,11 @@
 // dropped before r, the claim would already have been settled before r. A write on revision r
 // then applies it exactly once. Reading the claim before the document would not do: the entry
 // could be applied, settled and dropped between the two reads.
+//
+// An operation whose caller has gone (its signal aborted: deadline passed, call cancelled) stops
+// between two attempts of its compare-and-set. A lost attempt wrote nothing (the steps below only
+// read), so what a stopped operation leaves behind is at most its claim, still `claimed`: what a
+// replica that died before its write leaves, and handled the same way.
 import { status } from '@grpc/grpc-js';
 import { RpcStatusError } from '@catmesh/runtime';
 import type { CasOptions, JsonBucket } from '@catmesh/runtime';
@@ -77,6 +82,16 @@ export interface InventoryObserver {
   readonly compactionFailed?: (sku: string, err: unknown) => void;
 }
 
+/** How the caller of one store operation bounds it. */
+export interface OperationOptions {
+  /**
+   * Aborted when nobody waits for the answer any more: the operation then stops before its next
+   * read or write and rejects with the signal's reason. Without it, a contended operation keeps
+   * retrying for its caller long after the caller has gone, and crowds out those still waiting.
+   */
+  readonly signal?: AbortSignal | undefined;
+}
+
 export interface InventoryStoreOptions {
   /** Settled entries a document may hold before they are archived to their claims. */
   readonly compactAt?: number;
@@ -107,15 +122,21 @@ export class InventoryStore {
     return viewOf(doc.value);
   }
 
-  async restock(restockId: string, sku: string, quantity: number): Promise<StockView> {
+  async restock(
+    restockId: string,
+    sku: string,
+    quantity: number,
+    options: OperationOptions = {},
+  ): Promise<StockView> {
     const claimed = await this.#claim<RestockClaim>(
       restockKey(restockId),
       { restockId, sku, quantity, state: 'claimed' },
       (c) => c.sku === sku && c.quantity === quantity,
       'restock_id',
+      options.signal,
     );
     if (claimed.state === 'applied') return this.getStock(sku);
-    const doc = await this.#cas<StockView>('restock', sku, async (current) => {
+    const doc = await this.#cas<StockView>('restock', sku, options.signal, async (current) => {
       if (current && restockOf(current, restockId) !== undefined) {
         return { result: viewOf(current) };
       }
@@ -136,6 +157,7 @@ export class InventoryStore {
     orderId: string,
     sku: string,
     quantity: number,
+    options: OperationOptions = {},
   ): Promise<{ reservation: ReservationView; stock: StockView }> {
     const existing = await this.#bucket.get<ReservationClaim>(reservationKey(orderId));
     if (!existing && !(await this.#bucket.get<StockDocument>(stockKey(sku)))) {
@@ -147,12 +169,13 @@ export class InventoryStore {
       { orderId, sku, quantity, state: 'claimed' },
       (c) => c.sku === sku && c.quantity === quantity,
       'order_id',
+      options.signal,
     );
     if (claimed.state !== 'claimed') {
       return { reservation: claimView(claimed), stock: await this.getStock(sku) };
     }
     let decided: 'reserved' | 'out_of_stock' | undefined;
-    const answer = await this.#cas('reserve', sku, async (current) => {
+    const answer = await this.#cas('reserve', sku, options.signal, async (current) => {
       if (!current) throw unknownSku(sku);
       const entry = reservationOf(current, orderId);
       if (entry) {
@@ -179,12 +202,12 @@ export class InventoryStore {
     return answer;
   }
 
-  release(orderId: string): Promise<ReservationView> {
-    return this.#settle(orderId, 'released');
+  release(orderId: string, options: OperationOptions = {}): Promise<ReservationView> {
+    return this.#settle(orderId, 'released', options.signal);
   }
 
-  commit(orderId: string): Promise<ReservationView> {
-    return this.#settle(orderId, 'committed');
+  commit(orderId: string, options: OperationOptions = {}): Promise<ReservationView> {
+    return this.#settle(orderId, 'committed', options.signal);
   }
 
   /** Waits for the compactions under way (for a clean shutdown). */
@@ -192,7 +215,11 @@ export class InventoryStore {
     await Promise.all(this.#compactions.values());
   }
 
-  async #settle(orderId: string, to: 'released' | 'committed'): Promise<ReservationView> {
+  async #settle(
+    orderId: string,
+    to: 'released' | 'committed',
+    signal: AbortSignal | undefined,
+  ): Promise<ReservationView> {
     const claim = await this.#bucket.get<ReservationClaim>(reservationKey(orderId));
     if (!claim) throw unknownOrder(orderId);
     if (claim.value.state !== 'claimed') return settledAnswer(claimView(claim.value), to);
@@ -200,6 +227,7 @@ export class InventoryStore {
     const answer = await this.#cas(
       to === 'released' ? 'release' : 'commit',
       sku,
+      signal,
       async (current) => {
         const entry = current && reservationOf(current, orderId);
         if (!entry) {
@@ -228,8 +256,10 @@ export class InventoryStore {
     fresh: C,
     same: (claim: C) => boolean,
     field: string,
+    signal: AbortSignal | undefined,
   ): Promise<C> {
     for (;;) {
+      signal?.throwIfAborted();
       const existing = await this.#bucket.get<C>(key);
       if (existing) {
         if (!same(existing.value)) {
@@ -244,14 +274,22 @@ export class InventoryStore {
     }
   }
 
+  /**
+   * A compare-and-set of the stock document of `sku`; `step` only reads (see the top of this
+   * file: that is what makes stopping it on `signal` between attempts safe).
+   */
   #cas<R>(
     operation: string,
     sku: string,
+    signal: AbortSignal | undefined,
     step: (
       current: StockDocument | undefined,
     ) => Promise<{ result: R } | { write: StockDocument; result: R }>,
   ): Promise<R> {
-    const options: CasOptions = { onConflict: () => this.#observer.conflict?.(operation) };
+    const options: CasOptions = {
+      onConflict: () => this.#observer.conflict?.(operation),
+      signal,
+    };
     return this.#bucket.compareAndSet<StockDocument, R>(
       stockKey(sku),
       async (current) => {
@@ -298,7 +336,8 @@ export class InventoryStore {
       );
     }
     const orderIds = settled.reservations.map(([id]) => id);
-    await this.#cas('compact', sku, (current) => {
+    // A compaction has no caller to lose: it runs until it lands or runs out of attempts.
+    await this.#cas('compact', sku, undefined, (current) => {
       // Settled entries never change, so dropping whichever are still there is always right.
       if (!current) return Promise.resolve({ result: undefined });
       return Promise.resolve({

@@ -3,7 +3,7 @@
 import { status } from '@grpc/grpc-js';
 import { NatsError } from 'nats';
 import type { ordersV1 } from '@catmesh/proto';
-import { RpcStatusError, type ServiceImplementation } from '@catmesh/runtime';
+import { RpcStatusError, serverCallSignal, type ServiceImplementation } from '@catmesh/runtime';
 import { ContentionError } from '@catmesh/runtime';
 import { listOrders } from './list-orders.js';
 import type { OrderDeps } from './order-deps.js';
@@ -16,7 +16,8 @@ export function createOrderService(deps: OrderDeps): Implementation {
   return {
     placeOrder: async (call, callback) => {
       checkPlaceOrder(call.request);
-      callback(null, { order: await answering(() => placeOrder(deps, call.request)) });
+      const signal = serverCallSignal(call);
+      callback(null, { order: await answering(() => placeOrder(deps, call.request, signal)) });
     },
 
     getOrder: async (call, callback) => {

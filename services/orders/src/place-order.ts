@@ -9,11 +9,13 @@ import { reserveStock } from './reserve-stock.js';
 /**
  * Places an order, or finds the one placed before with the same idempotency key and carries it
  * on from where it is (so a retry after a timeout or a crash completes the first attempt).
- * The request must already be validated.
+ * The request must already be validated. `signal` says when the caller has gone: the Reserve
+ * downstream is then cancelled (see reserveStock).
  */
 export async function placeOrder(
   deps: OrderDeps,
   request: ordersV1.PlaceOrderRequest,
+  signal?: AbortSignal,
 ): Promise<ordersV1.Order> {
   const { idempotencyKey, customer, sku, quantity } = request;
   const fresh = { orderId: newOrderId(), customer, sku, quantity, createdAtMs: Date.now() };
@@ -27,5 +29,5 @@ export async function placeOrder(
   const { record, created } = await deps.store.ensureOrder(first, idempotencyKey);
   if (created) deps.metrics.transition(record.order.state);
   const published = await publishOutbox(deps, record);
-  return (await reserveStock(deps, published)).order;
+  return (await reserveStock(deps, published, signal)).order;
 }

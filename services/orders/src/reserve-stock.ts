@@ -14,10 +14,18 @@ const { OrderState } = ordersV1;
  * answers what it decided the first time. When inventory cannot be reached the order stays
  * PENDING and this throws UNAVAILABLE; recovery tries again later.
  *
+ * `signal` (from the PlaceOrder call, serverCallSignal) cancels the Reserve once nobody waits for
+ * the order any more, so inventory stops working on it too; the order stays PENDING, as after any
+ * failed Reserve, and this rejects with the signal's reason.
+ *
  * An unknown SKU REJECTS the order (reason `unknown sku`) rather than refusing the request: the
  * order exists by then, and every order that exists ends in a terminal state.
  */
-export async function reserveStock(deps: OrderDeps, record: OrderRecord): Promise<OrderRecord> {
+export async function reserveStock(
+  deps: OrderDeps,
+  record: OrderRecord,
+  signal?: AbortSignal,
+): Promise<OrderRecord> {
   const { id, sku, quantity, state } = record.order;
   if (state !== OrderState.ORDER_STATE_PENDING) return record;
   const pending = OrderState.ORDER_STATE_PENDING;
@@ -27,7 +35,7 @@ export async function reserveStock(deps: OrderDeps, record: OrderRecord): Promis
       deps.inventory,
       'reserve',
       { orderId: id, sku, quantity },
-      { deadlineMs: deps.inventoryDeadlineMs },
+      { deadlineMs: deps.inventoryDeadlineMs, signal },
     );
   } catch (error) {
     const { code, details } = error as Partial<ServiceError>;
@@ -43,6 +51,8 @@ export async function reserveStock(deps: OrderDeps, record: OrderRecord): Promis
         `inventory refused the reservation: ${details ?? ''}`,
       );
     }
+    // The caller has gone (its signal cancelled the Reserve): answer with the signal's reason.
+    signal?.throwIfAborted();
     throw new RpcStatusError(
       status.UNAVAILABLE,
       `inventory: ${details ?? String(error)}; order ${id} stays PENDING and will be retried`,

@@ -24,6 +24,13 @@ export interface CasOptions {
   readonly onConflict?: () => void;
   /** Called with the revision of the write, when one landed (for read-your-writes). */
   readonly onWritten?: (revision: number) => void;
+  /**
+   * Stops the retries once aborted (the caller has gone: its deadline passed, it cancelled): it
+   * is checked before every read and every write, and it ends a backoff at once. The loop then
+   * throws `signal.reason`; it has written nothing (a write that lands ends the loop). A Key/Value
+   * request already sent is not taken back: the attempt it belongs to finishes first.
+   */
+  readonly signal?: AbortSignal | undefined;
 }
 
 /** Too many lost races in a row on one key. */
@@ -142,7 +149,9 @@ export class JsonBucket {
   /**
    * Read-decide-write on one key until the write lands on the revision it read: `step` sees the
    * current value (undefined when absent) and either answers without writing or returns the
-   * value to write. A lost race backs off (random, exponential) and runs `step` again.
+   * value to write. A lost race backs off (random, exponential) and runs `step` again, until
+   * `maxAttempts` or until `signal` aborts. `step` must not write anything itself: abandoning
+   * the loop between attempts is safe only because an attempt that lost wrote nothing.
    */
   async compareAndSet<T, R>(
     key: string,
@@ -150,10 +159,13 @@ export class JsonBucket {
     options: CasOptions = {},
   ): Promise<R> {
     const maxAttempts = options.maxAttempts ?? DEFAULT_MAX_ATTEMPTS;
+    const { signal } = options;
     for (let attempt = 1; ; attempt++) {
+      signal?.throwIfAborted();
       const current = await this.get<T>(key);
       const decision = await step(current);
       if (!('write' in decision)) return decision.result;
+      signal?.throwIfAborted();
       const written = current
         ? await this.update(key, decision.write, current.revision)
         : await this.create(key, decision.write);
@@ -166,7 +178,7 @@ export class JsonBucket {
         throw new ContentionError(`${key}: still contended after ${attempt} attempts`);
       }
       const ceiling = Math.min(MAX_BACKOFF_MS, BASE_BACKOFF_MS * 2 ** Math.min(attempt, 10));
-      await sleep(Math.random() * ceiling);
+      await backoff(Math.random() * ceiling, signal);
     }
   }
 
@@ -181,6 +193,18 @@ export class JsonBucket {
       timedOut: () => NatsError.errorForCode(ErrorCode.Timeout),
       rejected: (reason) => new NatsError(`${operation}: ${reason}`, FAULT_REJECTED),
     });
+  }
+}
+
+/** Waits `ms`, or until `signal` aborts: then rejects with its reason, as throwIfAborted does. */
+async function backoff(ms: number, signal: AbortSignal | undefined): Promise<void> {
+  if (!signal) return sleep(ms);
+  try {
+    await sleep(ms, undefined, { signal });
+  } catch (err) {
+    // node:timers rejects with its own AbortError; the caller expects the signal's reason.
+    signal.throwIfAborted();
+    throw err;
   }
 }
 

@@ -38,6 +38,8 @@ export interface OrdersReplica {
 
 export interface OrdersReplicaOptions {
   readonly inventoryAddress: string;
+  /** Deadline of each inventory call; 2 s unless given. */
+  readonly inventoryDeadlineMs?: number;
   readonly catFeederEndpoints?: readonly string[];
   readonly hungerAfterMs?: number;
   /** Recovery every this often (undefined: no periodic recovery). */
@@ -59,6 +61,7 @@ export async function startOrdersReplica(
   options: OrdersReplicaOptions,
 ): Promise<OrdersReplica> {
   const name = options.name ?? 'orders-test';
+  const inventoryDeadlineMs = options.inventoryDeadlineMs ?? 2_000;
   const logger = createLogger({ service: 'orders', instance: name, level: 'silent' });
   const registry = createMetricsRegistry();
   const nats = await connectNats({
@@ -71,7 +74,7 @@ export async function startOrdersReplica(
   const inventory = createClient(inventoryV1.InventoryServiceClient, options.inventoryAddress, {
     registry,
     idempotent: ['reserve', 'commit', 'release'],
-    defaultDeadlineMs: 2_000,
+    defaultDeadlineMs: inventoryDeadlineMs,
   });
   const catFeeder = options.catFeederEndpoints
     ? new CatFeederClient({ endpoints: options.catFeederEndpoints, registry, deadlineMs: 2_000 })
@@ -94,7 +97,7 @@ export async function startOrdersReplica(
     index,
     nats,
     inventory,
-    inventoryDeadlineMs: 2_000,
+    inventoryDeadlineMs,
     ...(catFeeder && hunger && { feeder: { client: catFeeder, hunger } }),
     fulfilTimeoutMs: options.fulfilTimeoutMs ?? 300_000,
     logger,
