@@ -190,8 +190,19 @@ describe('exporting traces', () => {
       env: {
         OTEL_EXPORTER_OTLP_ENDPOINT: receiver,
         OTEL_EXPORTER_OTLP_PROTOCOL: 'http/json',
+        // Spans leave every half second, and the dashboard lists an order once it is whole.
+        OTEL_BSP_SCHEDULE_DELAY: '500',
+        CATMESH_DASHBOARD_TRACE_SETTLE: '2000ms',
       },
     });
+    // The user's export delay wins, and the dashboard waits for it; so does the user's settle time.
+    expect(decideTraceExport({ OTEL_BSP_SCHEDULE_DELAY: '5000' }, receiver).env).toMatchObject({
+      OTEL_BSP_SCHEDULE_DELAY: '5000',
+      CATMESH_DASHBOARD_TRACE_SETTLE: '15500ms',
+    });
+    expect(
+      decideTraceExport({ CATMESH_DASHBOARD_TRACE_SETTLE: '1s' }, receiver).env,
+    ).not.toHaveProperty('CATMESH_DASHBOARD_TRACE_SETTLE');
     expect(decideTraceExport({ OTEL_SDK_DISABLED: 'true' }, receiver)).toEqual({
       enabled: false,
       env: {},
@@ -222,7 +233,11 @@ describe('exporting traces', () => {
       enabled: true,
       endpoint: 'http://jaeger:4318',
       dashboardCopy: receiver,
-      env: { CATMESH_OTLP_DASHBOARD_ENDPOINT: receiver },
+      env: {
+        CATMESH_OTLP_DASHBOARD_ENDPOINT: receiver,
+        OTEL_BSP_SCHEDULE_DELAY: '500',
+        CATMESH_DASHBOARD_TRACE_SETTLE: '2000ms',
+      },
     });
     // The services' default endpoint, switched on by the user, too.
     expect(decideTraceExport({ OTEL_SDK_DISABLED: 'false' }, receiver)).toMatchObject({

@@ -167,9 +167,9 @@ function pastRow(run: PastExperimentView): Node {
     { 'data-run': run.run },
     h('td', { class: 'when' }, clock(run.startedAtMs)),
     h('td', {}, run.experiment, run.interrupted && ' (interrupted)'),
-    h('td', { class: hypothesis.good ? 'up' : 'down' }, hypothesis.text),
+    h('td', { class: `verdict ${hypothesis.good ? 'up' : 'down'}` }, hypothesis.text),
     h('td', {}, ...correctness(run)),
-    h('td', {}, run.findings.join(' ')),
+    h('td', {}, h('div', { class: 'findings' }, run.findings.join(' '))),
     h('td', {}, h('a', { href: run.reportPath, target: '_blank', rel: 'noopener' }, 'open')),
   );
 }

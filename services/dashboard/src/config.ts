@@ -84,6 +84,16 @@ export function dashboardConfigSchema() {
       envTypes.duration({ minMs: 100, maxMs: 60_000 }),
       { default: 1_000 },
     ),
+    /**
+     * How long an order's trace must go without a new span before it is listed: longer than the
+     * services' export interval (OTEL_BSP_SCHEDULE_DELAY, 5 s unless set), so that every process
+     * it crossed has sent its spans and the tree is whole.
+     */
+    traceSettleMs: envVar(
+      'CATMESH_DASHBOARD_TRACE_SETTLE',
+      envTypes.duration({ minMs: 0, maxMs: 60_000 }),
+      { default: 6_000 },
+    ),
     /** The window of the SLIs (order success ratio, PlaceOrder p50 and p99). */
     sliWindowMs: envVar(
       'CATMESH_DASHBOARD_SLI_WINDOW',

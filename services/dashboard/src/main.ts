@@ -46,7 +46,7 @@ const page = await startPageServer({
   port: config.port,
   pageDir: new URL('./page/', import.meta.url),
   snapshot: () => ({
-    ...sources.snapshot(traces.recentOrders(RECENT_ORDERS)),
+    ...sources.snapshot(traces.recentOrders(RECENT_ORDERS, config.traceSettleMs)),
     experiments: files.experiments(),
     networkRules: files.networkRules(),
     ...(config.jaegerUrl !== undefined && { jaegerUrl: config.jaegerUrl }),

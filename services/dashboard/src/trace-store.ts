@@ -41,9 +41,17 @@ interface OtlpExport {
   }[];
 }
 
+interface StoredTrace {
+  readonly spans: StoredSpan[];
+  /** When its last span arrived, by the store's clock. */
+  lastArrivalMs: number;
+}
+
 export class TraceStore {
   /** Insertion order is arrival order: the first key is the oldest trace. */
-  readonly #traces = new Map<string, StoredSpan[]>();
+  readonly #traces = new Map<string, StoredTrace>();
+
+  constructor(private readonly now: () => number = Date.now) {}
 
   /** Takes one export; returns how many spans it kept. Throws on a body that is not OTLP/JSON. */
   add(body: unknown): number {
@@ -64,9 +72,10 @@ export class TraceStore {
           const start = nanosToMs(span.startTimeUnixNano);
           const end = nanosToMs(span.endTimeUnixNano);
           if (start === undefined || end === undefined) continue;
-          const spans = this.#trace(span.traceId);
-          if (spans.length >= MAX_SPANS_PER_TRACE) continue;
-          spans.push({
+          const trace = this.#trace(span.traceId);
+          if (trace.spans.length >= MAX_SPANS_PER_TRACE) continue;
+          trace.lastArrivalMs = this.now();
+          trace.spans.push({
             spanId: span.spanId,
             parentSpanId: span.parentSpanId ?? '',
             name: span.name ?? '',
@@ -83,10 +92,17 @@ export class TraceStore {
     return kept;
   }
 
-  /** The newest orders first: traces with orders' PlaceOrder server span. */
-  recentOrders(limit: number): OrderTraceView[] {
+  /**
+   * The newest orders first: traces with orders' PlaceOrder server span that have received no
+   * span for `settledForMs`. Each process sends its spans in batches on its own timer, so a
+   * trace is whole only once every process it crossed has sent one batch since: listed sooner,
+   * an order would show half its tree (the replicas' applies still on their way).
+   */
+  recentOrders(limit: number, settledForMs = 0): OrderTraceView[] {
     const orders: OrderTraceView[] = [];
-    for (const [traceId, spans] of this.#traces) {
+    const settledBefore = this.now() - settledForMs;
+    for (const [traceId, { spans, lastArrivalMs }] of this.#traces) {
+      if (lastArrivalMs > settledBefore) continue;
       const root = spans.find(isPlaceOrder);
       if (!root) continue;
       orders.push({
@@ -101,7 +117,7 @@ export class TraceStore {
 
   /** The span tree of a trace, roots first by start time; undefined for a trace not held. */
   tree(traceId: string): TraceSpanNode[] | undefined {
-    const spans = this.#traces.get(traceId);
+    const spans = this.#traces.get(traceId)?.spans;
     if (!spans) return undefined;
     const ids = new Set(spans.map((span) => span.spanId));
     const children = new Map<string, StoredSpan[]>();
@@ -125,17 +141,17 @@ export class TraceStore {
     return build('', 0);
   }
 
-  #trace(traceId: string): StoredSpan[] {
-    let spans = this.#traces.get(traceId);
-    if (!spans) {
-      spans = [];
-      this.#traces.set(traceId, spans);
+  #trace(traceId: string): StoredTrace {
+    let trace = this.#traces.get(traceId);
+    if (!trace) {
+      trace = { spans: [], lastArrivalMs: 0 };
+      this.#traces.set(traceId, trace);
       if (this.#traces.size > MAX_TRACES) {
         const oldest = this.#traces.keys().next().value;
         if (oldest !== undefined) this.#traces.delete(oldest);
       }
     }
-    return spans;
+    return trace;
   }
 }
 

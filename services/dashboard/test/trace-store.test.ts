@@ -80,6 +80,33 @@ describe('the trace store', () => {
     expect(store.tree('nope')).toBeUndefined();
   });
 
+  it('lists an order only once its trace has had no new span for the settle time', () => {
+    let now = 10_000;
+    const store = new TraceStore(() => now);
+    const placeOrder = {
+      id: 'a',
+      name: 'catmesh.orders.v1.OrderService/PlaceOrder',
+      kind: 2,
+      start: 9_000,
+      end: 9_040,
+    };
+    store.add(exportOf('orders', 'orders', [placeOrder]));
+    expect(store.recentOrders(10, 2_000)).toEqual([]);
+    // A replica's batch arrives 1.5 s later: the wait starts again from it.
+    now += 1_500;
+    store.add(
+      exportOf('cat-feeder', 'cat-feeder-1', [
+        { id: 'apply', parent: 'a', name: 'catfeeder.apply', start: 9_020, end: 9_021 },
+      ]),
+    );
+    now += 1_999;
+    expect(store.recentOrders(10, 2_000)).toEqual([]);
+    now += 1;
+    expect(store.recentOrders(10, 2_000)).toEqual([
+      { traceId: 'trace-1', startedAtMs: 9_000, durationMs: 40, spans: 2 },
+    ]);
+  });
+
   it('keeps a bounded number of traces, dropping the oldest', () => {
     const store = new TraceStore();
     for (let i = 0; i < 3_000; i += 1) {

@@ -62,7 +62,10 @@ export function decideTraceExport(
           endpoint: chosen,
           dashboardCopy: dashboardReceiver,
           ...links,
-          env: { CATMESH_OTLP_DASHBOARD_ENDPOINT: dashboardReceiver },
+          env: {
+            CATMESH_OTLP_DASHBOARD_ENDPOINT: dashboardReceiver,
+            ...liveTraceEnv(env),
+          },
         }
       : { enabled: true, endpoint: chosen, env: {} };
   }
@@ -75,10 +78,31 @@ export function decideTraceExport(
       env: {
         OTEL_EXPORTER_OTLP_ENDPOINT: dashboardReceiver,
         OTEL_EXPORTER_OTLP_PROTOCOL: 'http/json',
+        ...liveTraceEnv(env),
       },
     };
   }
   return { enabled: false, env: { OTEL_SDK_DISABLED: 'true' } };
+}
+
+/** How often a service sends its batch of spans when the dashboard shows them. */
+const LIVE_EXPORT_DELAY_MS = 500;
+
+/**
+ * With a dashboard to show them, spans leave each service every half second rather than the
+ * SDK's 5 s, and the dashboard lists an order once its trace has had no new span for three of
+ * those intervals (its tree whole by then): an order is on the page about 2 s after it is placed.
+ * Either variable, set by the user, wins (the dashboard's settle time follows the user's delay).
+ */
+function liveTraceEnv(env: Readonly<Record<string, string | undefined>>): Record<string, string> {
+  const given = Number(env['OTEL_BSP_SCHEDULE_DELAY']?.trim() || Number.NaN);
+  const delayMs = Number.isFinite(given) && given > 0 ? given : LIVE_EXPORT_DELAY_MS;
+  return {
+    OTEL_BSP_SCHEDULE_DELAY: String(delayMs),
+    ...(!env['CATMESH_DASHBOARD_TRACE_SETTLE']?.trim() && {
+      CATMESH_DASHBOARD_TRACE_SETTLE: `${3 * delayMs + 500}ms`,
+    }),
+  };
 }
 
 /** The variables of the user's environment an instance sees: the basics, and CATMESH_* and OTEL_*. */
