@@ -192,17 +192,16 @@ describe('exporting traces', () => {
         OTEL_EXPORTER_OTLP_PROTOCOL: 'http/json',
         // Spans leave every half second, and the dashboard lists an order once it is whole.
         OTEL_BSP_SCHEDULE_DELAY: '500',
-        CATMESH_DASHBOARD_TRACE_SETTLE: '2000ms',
       },
+      dashboardEnv: { CATMESH_DASHBOARD_TRACE_SETTLE: '2000ms' },
     });
     // The user's export delay wins, and the dashboard waits for it; so does the user's settle time.
-    expect(decideTraceExport({ OTEL_BSP_SCHEDULE_DELAY: '5000' }, receiver).env).toMatchObject({
-      OTEL_BSP_SCHEDULE_DELAY: '5000',
-      CATMESH_DASHBOARD_TRACE_SETTLE: '15500ms',
-    });
+    const slower = decideTraceExport({ OTEL_BSP_SCHEDULE_DELAY: '5000' }, receiver);
+    expect(slower.env).toMatchObject({ OTEL_BSP_SCHEDULE_DELAY: '5000' });
+    expect(slower.dashboardEnv).toEqual({ CATMESH_DASHBOARD_TRACE_SETTLE: '15500ms' });
     expect(
-      decideTraceExport({ CATMESH_DASHBOARD_TRACE_SETTLE: '1s' }, receiver).env,
-    ).not.toHaveProperty('CATMESH_DASHBOARD_TRACE_SETTLE');
+      decideTraceExport({ CATMESH_DASHBOARD_TRACE_SETTLE: '1s' }, receiver),
+    ).not.toHaveProperty('dashboardEnv');
     expect(decideTraceExport({ OTEL_SDK_DISABLED: 'true' }, receiver)).toEqual({
       enabled: false,
       env: {},
@@ -236,8 +235,8 @@ describe('exporting traces', () => {
       env: {
         CATMESH_OTLP_DASHBOARD_ENDPOINT: receiver,
         OTEL_BSP_SCHEDULE_DELAY: '500',
-        CATMESH_DASHBOARD_TRACE_SETTLE: '2000ms',
       },
+      dashboardEnv: { CATMESH_DASHBOARD_TRACE_SETTLE: '2000ms' },
     });
     // The services' default endpoint, switched on by the user, too.
     expect(decideTraceExport({ OTEL_SDK_DISABLED: 'false' }, receiver)).toMatchObject({
@@ -287,7 +286,10 @@ describe('exporting traces', () => {
     expect(envOf('orders')).not.toHaveProperty('OTEL_EXPORTER_OTLP_PROTOCOL');
     expect(envOf('dashboard')).toMatchObject({
       CATMESH_DASHBOARD_JAEGER_URL: 'http://localhost:16686',
+      CATMESH_DASHBOARD_TRACE_SETTLE: '2000ms',
     });
+    // The settle time is the dashboard's alone.
+    expect(envOf('orders')).not.toHaveProperty('CATMESH_DASHBOARD_TRACE_SETTLE');
   });
 
   describe('in the ready summary', () => {

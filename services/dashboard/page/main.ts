@@ -19,10 +19,8 @@ let openTrace: string | undefined;
 let openSpans: number | undefined;
 /** The Jaeger UI of the last snapshot, for the span tree's link. */
 let jaegerUrl: string | undefined;
-/** The order list, the experiments and the network rules as last drawn. */
-let shownOrders: string | undefined;
-let shownExperiments: string | undefined;
-let shownRules: string | undefined;
+/** What each panel drawn only on a change showed last, by its element's id. */
+const drawn = new Map<string, string>();
 
 async function showTrace(traceId: string, spans?: number): Promise<void> {
   openTrace = traceId;
@@ -39,6 +37,31 @@ function open(traceId: string, spans?: number): void {
   });
 }
 
+/** Where the keyboard focus goes back to after a panel is drawn anew. */
+interface KeptFocus {
+  /** The attribute naming the item focus was in (`data-trace`: the order). */
+  readonly attribute: string;
+  /** Within the item, what takes the focus (` a`: its link; '': the item itself). */
+  readonly focusable: string;
+  /** When the item is gone, focus the panel's first item instead. */
+  readonly orFirst?: boolean;
+}
+
+/** Fills `id` with `draw()` only when `key` differs from the last one, keeping the focus. */
+function drawIfChanged(id: string, key: string, draw: () => Node, keep?: KeptFocus): void {
+  if (drawn.get(id) === key) return;
+  drawn.set(id, key);
+  const item = keep && document.activeElement?.closest(`#${id} [${keep.attribute}]`);
+  fill(id, draw());
+  if (!keep || !item) return;
+  const named = `[${keep.attribute}="${CSS.escape(item.getAttribute(keep.attribute) ?? '')}"]`;
+  const again = document.querySelector<HTMLElement>(`#${id} ${named}${keep.focusable}`);
+  const first = keep.orFirst
+    ? document.querySelector<HTMLElement>(`#${id} [${keep.attribute}]${keep.focusable}`)
+    : null;
+  (again ?? first)?.focus();
+}
+
 /** A panel's content, less when its source was last asked (which changes every second). */
 function contentKey(view: { readonly source: SourceStatus }): string {
   return JSON.stringify({ ...view, source: { ...view.source, checkedAtMs: undefined } });
@@ -53,39 +76,24 @@ function render(snapshot: DashboardSnapshot): void {
   fill('faults', faultsView(snapshot.faults, now));
   // Drawn again only when they change (countdowns tick by themselves), so that a report's link
   // keeps the keyboard focus.
-  const experiments = contentKey(snapshot.experiments);
-  if (experiments !== shownExperiments) {
-    shownExperiments = experiments;
-    const focused = document.activeElement?.closest('#experiments tr[data-run]');
-    fill('experiments', experimentsView(snapshot.experiments, now));
-    if (focused) {
-      const run = focused.getAttribute('data-run') ?? '';
-      document
-        .querySelector<HTMLElement>(`#experiments tr[data-run="${CSS.escape(run)}"] a`)
-        ?.focus();
-    }
-  }
-  const rules = contentKey(snapshot.networkRules);
-  if (rules !== shownRules) {
-    shownRules = rules;
-    fill('rules', networkRulesView(snapshot.networkRules));
-  }
+  drawIfChanged(
+    'experiments',
+    contentKey(snapshot.experiments),
+    () => experimentsView(snapshot.experiments, now),
+    { attribute: 'data-run', focusable: ' a' },
+  );
+  drawIfChanged('rules', contentKey(snapshot.networkRules), () =>
+    networkRulesView(snapshot.networkRules),
+  );
   fill('sources', sourcesView(snapshot));
   // Drawn again only when the list changes (with loadgen, every second). The keyboard focus
   // stays on the order it was on, or, if that order left the list, on the newest one.
-  const orders = snapshot.orders.map((order) => `${order.traceId}:${order.spans}`).join(',');
-  if (orders !== shownOrders) {
-    shownOrders = orders;
-    const focused = document.activeElement?.closest('#orders button[data-trace]');
-    fill('orders', ordersView(snapshot.orders, openTrace, open));
-    if (focused) {
-      const traceId = focused.getAttribute('data-trace') ?? '';
-      const again = document.querySelector<HTMLElement>(
-        `#orders button[data-trace="${CSS.escape(traceId)}"]`,
-      );
-      (again ?? document.querySelector<HTMLElement>('#orders button[data-trace]'))?.focus();
-    }
-  }
+  drawIfChanged(
+    'orders',
+    snapshot.orders.map((order) => `${order.traceId}:${order.spans}`).join(','),
+    () => ordersView(snapshot.orders, openTrace, open),
+    { attribute: 'data-trace', focusable: '', orFirst: true },
+  );
   // Asked for again only while the order is listed (so the dashboard still keeps it) and when
   // more of its spans have arrived; an order that left the list keeps the tree last drawn.
   const listed = snapshot.orders.find((order) => order.traceId === openTrace);

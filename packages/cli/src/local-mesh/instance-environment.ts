@@ -30,6 +30,8 @@ export interface TraceExport {
   readonly jaegerUi?: string;
   /** Variables every instance gets because of this decision. */
   readonly env: Readonly<Record<string, string>>;
+  /** Variables the dashboard alone gets, beside `env`. */
+  readonly dashboardEnv?: Readonly<Record<string, string>>;
 }
 
 /** The services' own default (runtime's service-config). */
@@ -53,6 +55,11 @@ export function decideTraceExport(
   const endpoint = env['OTEL_EXPORTER_OTLP_ENDPOINT']?.trim() || undefined;
   const jaegerUi = dashboardReceiver && (env['CATMESH_DASHBOARD_JAEGER_URL']?.trim() || undefined);
   const links = jaegerUi ? { jaegerUi } : {};
+  const delayMs = exportDelayMs(env);
+  // The user's settle time, passed on to the dashboard as every CATMESH_* variable is, wins.
+  const settleEnv = env['CATMESH_DASHBOARD_TRACE_SETTLE']?.trim()
+    ? {}
+    : { dashboardEnv: { CATMESH_DASHBOARD_TRACE_SETTLE: `${3 * delayMs + 500}ms` } };
   if (disabled === 'true') return { enabled: false, env: {}, ...links };
   if (disabled || endpoint) {
     const chosen = endpoint ?? DEFAULT_OTLP_ENDPOINT;
@@ -64,8 +71,9 @@ export function decideTraceExport(
           ...links,
           env: {
             CATMESH_OTLP_DASHBOARD_ENDPOINT: dashboardReceiver,
-            ...liveTraceEnv(env),
+            OTEL_BSP_SCHEDULE_DELAY: String(delayMs),
           },
+          ...settleEnv,
         }
       : { enabled: true, endpoint: chosen, env: {} };
   }
@@ -78,8 +86,9 @@ export function decideTraceExport(
       env: {
         OTEL_EXPORTER_OTLP_ENDPOINT: dashboardReceiver,
         OTEL_EXPORTER_OTLP_PROTOCOL: 'http/json',
-        ...liveTraceEnv(env),
+        OTEL_BSP_SCHEDULE_DELAY: String(delayMs),
       },
+      ...settleEnv,
     };
   }
   return { enabled: false, env: { OTEL_SDK_DISABLED: 'true' } };
@@ -92,17 +101,11 @@ const LIVE_EXPORT_DELAY_MS = 500;
  * With a dashboard to show them, spans leave each service every half second rather than the
  * SDK's 5 s, and the dashboard lists an order once its trace has had no new span for three of
  * those intervals (its tree whole by then): an order is on the page about 2 s after it is placed.
- * Either variable, set by the user, wins (the dashboard's settle time follows the user's delay).
+ * The user's OTEL_BSP_SCHEDULE_DELAY wins (and the dashboard's settle time follows it).
  */
-function liveTraceEnv(env: Readonly<Record<string, string | undefined>>): Record<string, string> {
+function exportDelayMs(env: Readonly<Record<string, string | undefined>>): number {
   const given = Number(env['OTEL_BSP_SCHEDULE_DELAY']?.trim() || Number.NaN);
-  const delayMs = Number.isFinite(given) && given > 0 ? given : LIVE_EXPORT_DELAY_MS;
-  return {
-    OTEL_BSP_SCHEDULE_DELAY: String(delayMs),
-    ...(!env['CATMESH_DASHBOARD_TRACE_SETTLE']?.trim() && {
-      CATMESH_DASHBOARD_TRACE_SETTLE: `${3 * delayMs + 500}ms`,
-    }),
-  };
+  return Number.isFinite(given) && given > 0 ? given : LIVE_EXPORT_DELAY_MS;
 }
 
 /** The variables of the user's environment an instance sees: the basics, and CATMESH_* and OTEL_*. */
@@ -131,6 +134,7 @@ export function instanceEnvironment(
   return {
     ...passedThrough(userEnv),
     ...traces.env,
+    ...(spec.service === 'dashboard' && traces.dashboardEnv),
     CATMESH_SHUTDOWN_GRACE: INSTANCE_GRACE,
     [MESH_MARKER_VARIABLE]: stateDir,
     ...spec.env,
