@@ -324,7 +324,7 @@ describe('GrpcRaftTransport', () => {
     expect(two!.transport.status().inbound).toMatchObject({ received: 1, rejected: 1 });
   });
 
-  it('answers a raw client: acks count every message received on the stream', async () => {
+  it('answers a raw client that says no window batch by batch: acks count every message received', async () => {
     const [two] = await cluster([2]);
     const inbox = new Inbox(two!.transport);
     const client = new raftV1.RaftPeerServiceClient(two!.address, credentials.createInsecure());
@@ -332,8 +332,8 @@ describe('GrpcRaftTransport', () => {
     const stream = client.stream();
     stream.on('data', (response: raftV1.StreamResponse) => acks.push(response.received));
     const ended = new Promise((resolve) => stream.on('status', resolve));
-    stream.write({ messages: [append(1, 2, 1), append(0, 2, 2), append(1, 7, 3)] });
-    stream.write({ messages: [append(3, 2, 4)] });
+    stream.write({ messages: [append(1, 2, 1), append(0, 2, 2), append(1, 7, 3)], window: 0 });
+    stream.write({ messages: [append(3, 2, 4)], window: 0 });
     stream.end();
     await ended;
     client.close();
@@ -341,6 +341,23 @@ describe('GrpcRaftTransport', () => {
     expect(inbox.indexesFrom(1)).toEqual([1]);
     expect(inbox.indexesFrom(3)).toEqual([4]);
     expect(two!.transport.status().inbound).toMatchObject({ received: 2, rejected: 2 });
+  });
+
+  it('acknowledges a sender that says its window once a quarter of it has arrived, or soon after', async () => {
+    const [two] = await cluster([2]);
+    const client = new raftV1.RaftPeerServiceClient(two!.address, credentials.createInsecure());
+    cleanups.push(() => Promise.resolve(client.close()));
+    const acks: number[] = [];
+    const stream = client.stream();
+    stream.on('data', (response: raftV1.StreamResponse) => acks.push(response.received));
+    // Window 16: one ack per 4 messages at most; five single-message batches, then a lone one.
+    for (let i = 1; i <= 5; i++) stream.write({ messages: [append(1, 2, i)], window: 16 });
+    await expect.poll(() => acks.at(-1), { message: 'an ack of the first five' }).toBe(5);
+    expect(acks.length).toBeLessThan(5);
+    stream.write({ messages: [append(1, 2, 6)], window: 16 });
+    // Below a quarter of the window: acknowledged by the timer, without more traffic.
+    await expect.poll(() => acks.at(-1), { message: 'an ack of the sixth' }).toBe(6);
+    stream.end();
   });
 
   it('ends the streams peers hold into it when it closes, so its server can shut down', async () => {

@@ -5,7 +5,7 @@ import { raftV1 } from '@catmesh/proto';
 import { freePort } from '@catmesh/testkit';
 import { describe, expect, it } from 'vitest';
 import { BoundedQueue } from '../src/transport/bounded-queue.js';
-import { encodedSizeUpperBound, takeBatch } from '../src/transport/message-batch.js';
+import { encodedSizeUpperBound, REQUEST_FIXED, takeBatch } from '../src/transport/message-batch.js';
 import { reconnectDelay } from '../src/transport/reconnect-backoff.js';
 import { createRaftPeerService, raftPeerServerOptions } from '../src/transport/index.js';
 import { append, sleep } from './transport-harness.js';
@@ -72,15 +72,18 @@ describe('message batches', () => {
       big(0),
       big(70_000),
     ]) {
-      const actual = raftV1.StreamRequest.encode({ messages: [message] }).finish().length;
-      expect(encodedSizeUpperBound(message)).toBeGreaterThanOrEqual(actual);
+      const actual = raftV1.StreamRequest.encode({
+        messages: [message],
+        window: 0xffffffff,
+      }).finish().length;
+      expect(REQUEST_FIXED + encodedSizeUpperBound(message)).toBeGreaterThanOrEqual(actual);
     }
   });
 
   it('cuts batches by count and by encoded size, always taking at least one', () => {
     const queue = new BoundedQueue<raftV1.Message>(10);
     for (const bytes of [100, 100, 100, 5000, 100]) queue.push(big(bytes));
-    const limit = 3 * encodedSizeUpperBound(big(100));
+    const limit = REQUEST_FIXED + 3 * encodedSizeUpperBound(big(100));
     expect(takeBatch(queue, 2, limit)).toHaveLength(2);
     expect(takeBatch(queue, 10, limit)).toHaveLength(1); // the 5000-byte one would not fit
     const oversized = takeBatch(queue, 10, limit);
@@ -133,10 +136,10 @@ describe('createRaftPeerService', () => {
       );
       stream.on('error', () => undefined);
       const status = new Promise<{ code: number }>((resolve) => stream.on('status', resolve));
-      stream.write({ messages: [append(1, 2, 1), append(1, 2, 2)] });
-      stream.write({ messages: [append(1, 2, 3)] });
-      stream.write({ messages: [append(1, 2, 99)] });
-      stream.write({ messages: [append(1, 2, 4)] });
+      stream.write({ messages: [append(1, 2, 1), append(1, 2, 2)], window: 0 });
+      stream.write({ messages: [append(1, 2, 3)], window: 0 });
+      stream.write({ messages: [append(1, 2, 99)], window: 0 });
+      stream.write({ messages: [append(1, 2, 4)], window: 0 });
       expect((await status).code).toBe(13); // INTERNAL
       // Each ack came after its batch was taken; nothing after the failure was received.
       expect(acks).toEqual([

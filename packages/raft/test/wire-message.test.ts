@@ -40,6 +40,11 @@ const messages: Message[] = [
   { type: 'timeout-now', ...env },
   { type: 'read-index', ...env, context: bytes('req-1') },
   { type: 'read-index-response', ...env, index: 12, context: bytes('req-1') },
+  {
+    type: 'propose',
+    ...env,
+    entries: [{ term: 0, index: 0, type: 'normal', data: bytes('forwarded cmd') }],
+  },
 ];
 
 /** What a transport does: the flat wire shape into the generated protobuf type and back. */
@@ -97,7 +102,7 @@ describe('wire format (catmesh.raft.v1.Message)', () => {
 
   it('refuses wire messages the core cannot take', () => {
     const base = toWire({ type: 'timeout-now', ...env });
-    expect(() => fromWire({ ...base, type: raftV1.MessageType.MESSAGE_TYPE_PROPOSE })).toThrow(
+    expect(() => fromWire({ ...base, type: raftV1.MessageType.MESSAGE_TYPE_UNSPECIFIED })).toThrow(
       WireMessageError,
     );
     expect(() => fromWire({ ...base, type: 99 })).toThrow(

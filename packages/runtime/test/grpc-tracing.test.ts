@@ -243,8 +243,8 @@ describe('gRPC tracing of streaming calls', () => {
       stream.on('error', reject);
       stream.on('end', resolve);
     });
-    stream.write({ messages: [] });
-    stream.write({ messages: [] });
+    stream.write({ messages: [], window: 0 });
+    stream.write({ messages: [], window: 0 });
     stream.end();
     await ended;
     client.close();

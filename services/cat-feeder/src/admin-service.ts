@@ -42,6 +42,7 @@ export function createAdminService(deps: AdminServiceDeps): Implementation {
   ): Promise<T> =>
     router.route({
       deadline: deadlineOf(call),
+      servedBy: 'leader',
       forwarded: isForwarded(call.metadata),
       local,
       remote: (address, metadata, ms) => remote(peers.get(address), metadata, ms),

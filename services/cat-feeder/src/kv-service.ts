@@ -56,16 +56,18 @@ export function createKvService(deps: KvServiceDeps): Implementation {
   const withRequestId = (requestId: catfeederV1.RequestId | undefined): catfeederV1.RequestId =>
     requestId ?? { clientId: serverClientId, sequence: ++serverSequence };
 
-  /** Proposes `command` through the leader and returns what applying it did. */
+  /**
+   * Proposes `command` (on the leader, or through it from a follower) and returns what applying
+   * it here did.
+   */
   const write = async <T>(
-    call: { metadata: Metadata; getDeadline(): Date | number },
+    call: { getDeadline(): Date | number },
     command: Omit<catfeederStorageV1.Command, 'traceContext'>,
     answer: (outcome: Extract<ApplyOutcome, { kind: 'applied' | 'duplicate' }>) => T,
-    forward: (client: catfeederV1.CatFeederServiceClient, m: Metadata, ms: number) => Promise<T>,
   ): Promise<T> => {
     return router.route({
       deadline: deadlineOf(call),
-      forwarded: isForwarded(call.metadata),
+      servedBy: 'any',
       local: () =>
         tracer.startActiveSpan('catfeeder.propose', { kind: SpanKind.INTERNAL }, async (span) => {
           const stopTimer = deps.proposalTimer();
@@ -84,7 +86,6 @@ export function createKvService(deps: KvServiceDeps): Implementation {
             span.end();
           }
         }),
-      remote: (address, metadata, ms) => forward(peers.get(address), metadata, ms),
     });
 
     function settle(outcome: ApplyOutcome): T {
@@ -125,6 +126,7 @@ export function createKvService(deps: KvServiceDeps): Implementation {
     } else if (mode === 'lease') {
       return router.route({
         deadline: deadlineOf(call),
+        servedBy: 'leader',
         forwarded: isForwarded(call.metadata),
         local: async () => {
           await replica.leaseBarrier();
@@ -172,8 +174,6 @@ export function createKvService(deps: KvServiceDeps): Implementation {
           header: { ...header(), revision: outcome.result.revision },
           kv: outcome.result.kv,
         }),
-        (client, metadata, ms) =>
-          callUnary(client, 'put', call.request, { metadata, deadlineMs: ms }),
       );
       callback(null, response);
     },
@@ -190,8 +190,6 @@ export function createKvService(deps: KvServiceDeps): Implementation {
           header: { ...header(), revision: outcome.result.revision },
           deleted: outcome.result.changed,
         }),
-        (client, metadata, ms) =>
-          callUnary(client, 'delete', request, { metadata, deadlineMs: ms }),
       );
       callback(null, response);
     },
@@ -219,8 +217,6 @@ export function createKvService(deps: KvServiceDeps): Implementation {
           succeeded: outcome.result.changed,
           kv: outcome.result.kv,
         }),
-        (client, metadata, ms) =>
-          callUnary(client, 'compareAndSwap', request, { metadata, deadlineMs: ms }),
       );
       callback(null, response);
     },

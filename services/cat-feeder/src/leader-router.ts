@@ -1,10 +1,12 @@
-// "Any node can write": a request that only the leader can serve is served here when this
-// replica leads, forwarded to the leader when another one does, and held through an election
-// until its deadline. It never answers wrongly: when time runs out it says UNAVAILABLE, with the
-// leader it knows of, or DEADLINE_EXCEEDED when a write's outcome is unknown.
+// "Any node can write": a write is proposed on whichever replica it reaches (a follower sends it
+// to the leader over the Raft stream); a request that only the leader can serve (a lease read, an
+// admin call) is served here when this replica leads and forwarded to the leader when another
+// one does. Both are held through an election until their deadline. It never answers wrongly:
+// when time runs out it says UNAVAILABLE, with the leader it knows of, or DEADLINE_EXCEEDED when
+// a write's outcome is unknown.
 import { Metadata, status, type ServiceError } from '@grpc/grpc-js';
 import { RpcStatusError, sleep, withDeadline } from '@catmesh/runtime';
-import { NotLeaderError, ProposalDroppedError } from './replica-errors.js';
+import { ForwardLostError, NotLeaderError, ProposalDroppedError } from './replica-errors.js';
 import type { Replica } from './replica.js';
 
 /** Set on a forwarded request so that a replica that is no longer leader does not forward again. */
@@ -13,16 +15,35 @@ export const FORWARDED_HEADER = 'x-catmesh-forwarded-by';
 /** Upper bound on how long a request without a deadline waits through an election. */
 const DEFAULT_WAIT_MS = 10_000;
 
-export interface RouteOptions<T> {
+interface CommonRouteOptions {
   /** The call's deadline (epoch ms; Infinity when the client set none). */
   readonly deadline: number;
-  /** The request was forwarded to this replica by another one. */
-  readonly forwarded: boolean;
-  /** Serves the request on this replica, which is the leader. */
-  readonly local: (remainingMs: number) => Promise<T>;
-  /** Forwards the request to the leader at `address`, with `metadata` marking it forwarded. */
-  readonly remote: (address: string, metadata: Metadata, remainingMs: number) => Promise<T>;
 }
+
+export type RouteOptions<T> = CommonRouteOptions &
+  (
+    | {
+        /** Only the leader serves it; a follower calls the leader. */
+        readonly servedBy: 'leader';
+        /** The request was forwarded to this replica by another one. */
+        readonly forwarded: boolean;
+        /** Serves the request on this replica, which is the leader. */
+        readonly local: (remainingMs: number) => Promise<T>;
+        /** Forwards the request to the leader at `address`, with `metadata` marking it forwarded. */
+        readonly remote: (address: string, metadata: Metadata, remainingMs: number) => Promise<T>;
+      }
+    | {
+        /** Any replica that knows a leader serves it (a write: a follower forwards it over Raft). */
+        readonly servedBy: 'any';
+        readonly local: (remainingMs: number) => Promise<T>;
+      }
+  );
+
+/** Errors after which the request is tried again: it did not happen, or happens once anyway. */
+const retryable = (error: unknown) =>
+  error instanceof NotLeaderError ||
+  error instanceof ProposalDroppedError ||
+  error instanceof ForwardLostError;
 
 export class LeaderRouter {
   constructor(
@@ -37,7 +58,8 @@ export class LeaderRouter {
       const remaining = deadline - Date.now();
       if (remaining <= 0) throw this.unavailable();
       const leader = this.replica.leader;
-      if (this.replica.role === 'leader') {
+      const here = this.replica.role === 'leader' || (options.servedBy === 'any' && leader !== 0);
+      if (here) {
         try {
           // A local write not finished by the deadline may still commit: its outcome is unknown,
           // which is exactly what DEADLINE_EXCEEDED says.
@@ -51,9 +73,12 @@ export class LeaderRouter {
               ),
           );
         } catch (error) {
-          if (!(error instanceof NotLeaderError || error instanceof ProposalDroppedError))
-            throw error;
+          if (!retryable(error)) throw error;
+          // A forward was lost or went to a leader now gone: send it again at once.
+          if (error instanceof ForwardLostError) continue;
         }
+      } else if (options.servedBy === 'any') {
+        // No leader known: wait for one below.
       } else if (leader !== 0 && !options.forwarded) {
         const address = this.replica.addressBook().get(leader);
         if (address !== undefined) {

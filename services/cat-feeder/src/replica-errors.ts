@@ -27,6 +27,19 @@ export class ProposalDroppedError extends Error {
   }
 }
 
+/**
+ * A write this follower forwarded to the leader over Raft was not seen applied in time, or the
+ * leader changed meanwhile: it may or may not commit later. Safe to retry (the retry carries the
+ * same request id, so the write applies once).
+ */
+export class ForwardLostError extends Error {
+  override readonly name = 'ForwardLostError';
+  readonly code = status.UNAVAILABLE;
+  constructor(leaderId: number, why: string) {
+    super(`the write forwarded to leader ${leaderId} ${why}; retry it`);
+  }
+}
+
 /** The replica is shutting down. */
 export class ReplicaStoppedError extends Error {
   override readonly name = 'ReplicaStoppedError';

@@ -70,9 +70,14 @@ export function createReplicaMetrics(
     help: 'Commands this replica proposed as leader.',
     registers: [registry],
   });
+  const forwards = new Counter({
+    name: 'catfeeder_raft_forwarded_writes_total',
+    help: 'Writes this replica sent to the leader over Raft as a follower (retries count again).',
+    registers: [registry],
+  });
   const proposalDuration = new Histogram({
     name: 'catfeeder_proposal_duration_seconds',
-    help: 'Time from a write request on the leader to its apply.',
+    help: 'Time from a write request on this replica (leader, or follower forwarding it) to its apply here.',
     buckets: [0.0005, 0.001, 0.002, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5],
     registers: [registry],
   });
@@ -111,6 +116,7 @@ export function createReplicaMetrics(
         lastLeader = leader;
       },
       proposed: (size) => proposals.inc(size),
+      forwarded: (size) => forwards.inc(size),
       snapshotTaken: () => snapshotsTaken.inc(),
       snapshotInstalled: () => snapshotsInstalled.inc(),
       messageRejected: (reason) => messagesRejected.inc({ reason }),

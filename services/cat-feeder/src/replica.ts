@@ -17,23 +17,30 @@ import type { raftV1 } from '@catmesh/proto';
 import type { Logger } from '@catmesh/runtime';
 import type { ApplyOutcome, KvStore } from './kv-store.js';
 import {
+  ForwardLostError,
   NotLeaderError,
   OverloadedError,
   ProposalDroppedError,
   ReplicaStoppedError,
 } from './replica-errors.js';
+import type { WatchHub } from './watch-hub.js';
 
 /** Writes waiting to commit at most; beyond it proposals are refused (the core has no cap). */
 const MAX_PENDING_WRITES = 16_384;
-import type { WatchHub } from './watch-hub.js';
 
 type Command = catfeederStorageV1.Command;
+type RequestId = NonNullable<Command['requestId']>;
+
+/** How a forwarded write is recognised when it is applied: its idempotency key. */
+const forwardKey = (id: RequestId): string => `${id.clientId}\u0000${id.sequence}`;
 
 /** What the replica reports as it runs, for metrics and traces. */
 export interface ReplicaObserver {
   roleChanged?(role: Role, leader: number, term: number): void;
   /** A proposal batch of `size` commands was appended by this leader. */
   proposed?(size: number): void;
+  /** A batch of `size` writes was sent by this follower to the leader. */
+  forwarded?(size: number): void;
   /** A command committed and was applied here; `events` are its changes (none if it changed nothing). */
   applied?(index: number, command: Command, outcome: ApplyOutcome): void;
   snapshotTaken?(index: number): void;
@@ -64,6 +71,19 @@ interface PendingProposal {
   readonly data: Uint8Array;
   readonly resolve: (outcome: ApplyOutcome) => void;
   readonly reject: (error: Error) => void;
+}
+
+/** A write a follower sent to the leader, waiting to be applied here under its request id. */
+interface ForwardedWrite {
+  readonly key: string;
+  readonly data: Uint8Array;
+  readonly resolve: (outcome: ApplyOutcome) => void;
+  readonly reject: (error: Error) => void;
+}
+
+interface SentForward extends ForwardedWrite {
+  readonly leader: number;
+  readonly sentTick: number;
 }
 
 interface AwaitedEntry {
@@ -100,6 +120,10 @@ export class Replica {
 
   private proposals: PendingProposal[] = [];
   private readonly awaited = new Map<number, AwaitedEntry>();
+  /** Writes to forward to the leader at the next turn, and those sent, by request id. */
+  private forwards: ForwardedWrite[] = [];
+  private readonly forwarded = new Map<string, SentForward[]>();
+  private forwardedCount = 0;
   /** The ReadIndex request in flight, and the reads that arrived after it was sent. */
   private readRound: ReadRound | undefined;
   private nextReaders: ReadWaiter[] = [];
@@ -185,6 +209,7 @@ export class Replica {
       this.node.tick();
     }
     this.retryStalledRead();
+    this.expireForwards();
     this.schedule();
   }
 
@@ -197,24 +222,36 @@ export class Replica {
     this.proposals = [];
     for (const a of this.awaited.values()) a.reject(stopped);
     this.awaited.clear();
+    for (const f of this.forwards) f.reject(stopped);
+    this.forwards = [];
+    this.failForwarded(() => stopped);
     this.failReads(stopped);
     await this.opts.transport.close();
     await this.opts.storage.close();
   }
 
   /**
-   * Replicates a write through the log and resolves with what applying it did. Only the leader
-   * proposes; elsewhere this rejects with NotLeaderError (the service forwards to the leader).
+   * Replicates a write through the log and resolves with what applying it did here. The leader
+   * appends it; a follower sends it to the leader over the Raft stream and waits to apply it,
+   * which needs its request id to recognise it. Without a leader, or on a follower for a
+   * command without a request id, this rejects with NotLeaderError; a forwarded write whose
+   * fate this replica cannot see rejects with ForwardLostError (both safe to retry).
    */
   propose(command: Command): Promise<ApplyOutcome> {
     if (this.stopped) return Promise.reject(new ReplicaStoppedError());
-    if (this.node.role !== 'leader') return Promise.reject(new NotLeaderError(this.node.leader));
-    if (this.awaited.size + this.proposals.length >= MAX_PENDING_WRITES) {
+    const waiting =
+      this.awaited.size + this.proposals.length + this.forwards.length + this.forwardedCount;
+    if (waiting >= MAX_PENDING_WRITES) {
       return Promise.reject(new OverloadedError(MAX_PENDING_WRITES));
+    }
+    const leads = this.node.role === 'leader';
+    if (!leads && (this.node.leader === 0 || command.requestId === undefined)) {
+      return Promise.reject(new NotLeaderError(this.node.leader));
     }
     const data = catfeederStorageV1.Command.encode(command).finish();
     return new Promise((resolve, reject) => {
-      this.proposals.push({ data, resolve, reject });
+      if (leads) this.proposals.push({ data, resolve, reject });
+      else this.forwards.push({ key: forwardKey(command.requestId!), data, resolve, reject });
       this.schedule();
     });
   }
@@ -297,6 +334,7 @@ export class Replica {
     this.running = true;
     try {
       this.flushProposals();
+      this.flushForwards();
       this.startReadRound();
       while (!this.stopped && this.node.hasReady()) {
         const ready = this.node.ready();
@@ -304,6 +342,7 @@ export class Replica {
         this.node.advance(ready);
         await this.maybeSnapshot();
         this.flushProposals();
+        this.flushForwards();
         this.startReadRound();
       }
     } catch (error) {
@@ -321,6 +360,8 @@ export class Replica {
       this.opts.logger.info({ role, leader, term: this.node.term }, 'raft role changed');
       this.opts.observer?.roleChanged?.(role, leader, this.node.term);
       if (role !== 'leader') this.failProposalsNotYetAppended(new NotLeaderError(leader));
+      // What went to the old leader may be lost with it: the writers propose again.
+      this.failForwarded((f) => new ForwardLostError(f.leader, 'was sent before a leader change'));
       this.leaderWaiters = this.leaderWaiters.filter((w) => {
         if (w.leader === leader) w.resolve();
         return w.leader !== leader;
@@ -368,6 +409,63 @@ export class Replica {
     });
   }
 
+  /** Sends the writes gathered on this follower to the leader, as one message where they fit. */
+  private flushForwards(): void {
+    if (this.forwards.length === 0) return;
+    const batch = this.forwards;
+    this.forwards = [];
+    const result = this.node.forwardBatch(batch.map((f) => f.data));
+    if (!result.ok) {
+      if (result.reason === 'is-leader') {
+        // Elected since they arrived: they are this leader's own proposals now.
+        this.proposals.push(...batch);
+        this.flushProposals();
+      } else {
+        const error = new NotLeaderError(0);
+        for (const f of batch) f.reject(error);
+      }
+      return;
+    }
+    for (const f of batch) {
+      const sent: SentForward = { ...f, leader: result.leader, sentTick: this.ticks };
+      const same = this.forwarded.get(f.key);
+      if (same) same.push(sent);
+      else this.forwarded.set(f.key, [sent]);
+    }
+    this.forwardedCount += batch.length;
+    this.opts.observer?.forwarded?.(batch.length);
+  }
+
+  /**
+   * A forward not applied within an election timeout was probably lost (a dropped message, a
+   * leader that stepped down unseen): its writer proposes it again rather than wait it out.
+   */
+  private expireForwards(): void {
+    if (this.forwardedCount === 0) return;
+    const stale = (f: SentForward) => this.ticks - f.sentTick >= this.opts.electionTicks;
+    for (const [key, waiters] of this.forwarded) {
+      const kept = waiters.filter((f) => {
+        if (!stale(f)) return true;
+        f.reject(
+          new ForwardLostError(
+            f.leader,
+            `was not applied within ${this.opts.electionTicks * this.opts.tickMs} ms`,
+          ),
+        );
+        return false;
+      });
+      this.forwardedCount -= waiters.length - kept.length;
+      if (kept.length === 0) this.forwarded.delete(key);
+      else this.forwarded.set(key, kept);
+    }
+  }
+
+  private failForwarded(error: (f: SentForward) => Error): void {
+    for (const waiters of this.forwarded.values()) for (const f of waiters) f.reject(error(f));
+    this.forwarded.clear();
+    this.forwardedCount = 0;
+  }
+
   private failProposalsNotYetAppended(error: Error): void {
     for (const p of this.proposals) p.reject(error);
     this.proposals = [];
@@ -391,6 +489,15 @@ export class Replica {
       this.opts.watchHub.publish(outcome.events);
     }
     this.opts.observer?.applied?.(entry.index, command, outcome);
+    if (this.forwardedCount > 0 && command.requestId) {
+      const key = forwardKey(command.requestId);
+      const waiters = this.forwarded.get(key);
+      if (waiters) {
+        this.forwarded.delete(key);
+        this.forwardedCount -= waiters.length;
+        for (const f of waiters) f.resolve(outcome);
+      }
+    }
     const waiting = this.awaited.get(entry.index);
     if (!waiting) return;
     this.awaited.delete(entry.index);
@@ -434,6 +541,7 @@ export class Replica {
         this.awaited.delete(i);
       }
     }
+    this.failForwarded((f) => new ForwardLostError(f.leader, 'may be inside a snapshot'));
     this.appliedIndex = index;
     this.snapshotIndex = index;
     this.opts.logger.info({ index, revision: this.opts.store.revision }, 'installed a snapshot');

@@ -1,5 +1,6 @@
-// One write through a follower is one trace: follower SERVER → forward CLIENT → leader SERVER →
-// propose → apply on every replica; and the change goes out on NATS inside the same trace.
+// One write through a follower is one trace: follower SERVER → propose (the follower hands the
+// command to the leader over the Raft stream, so no call of its own) → apply on every replica;
+// and the change goes out on NATS inside the same trace.
 import { Metadata } from '@grpc/grpc-js';
 import { connect, type Msg } from 'nats';
 import {
@@ -83,12 +84,8 @@ describe('cat-feeder traces, metrics and change feed', () => {
       expect(found, `a child of ${parent.name}`).toBeDefined();
       return found!;
     };
-    const forward = child(
-      root,
-      (s) => s.kind === CLIENT && s.name.endsWith('CatFeederService/Put'),
-    );
-    const leaderServer = child(forward, (s) => s.kind === SERVER);
-    const propose = child(leaderServer, (s) => s.name === 'catfeeder.propose');
+    expect(trace.filter((s) => s.kind === CLIENT)).toEqual([]);
+    const propose = child(root, (s) => s.name === 'catfeeder.propose');
     const applies = trace.filter((s) => s.name === 'catfeeder.apply');
     expect(applies.map((s) => s.parentSpanId)).toEqual([
       propose.spanId,
@@ -116,15 +113,18 @@ describe('cat-feeder traces, metrics and change feed', () => {
 
   it('serves Prometheus metrics for Raft and gRPC', async () => {
     const leader = await cluster.waitForLeader();
-    const text = await fetch(`http://127.0.0.1:${leader.metricsPort}/metrics`).then((r) =>
-      r.text(),
-    );
+    const metrics = (r: (typeof cluster.replicas)[number]) =>
+      fetch(`http://127.0.0.1:${r.metricsPort}/metrics`).then((res) => res.text());
+    const text = await metrics(leader);
     expect(text).toMatch(/^catfeeder_raft_is_leader 1$/m);
     expect(text).toMatch(/^catfeeder_raft_term [1-9]/m);
     expect(text).toMatch(/^catfeeder_raft_commit_index [1-9]/m);
     expect(text).toMatch(/^catfeeder_wal_fsync_duration_seconds_count\{target="segment"\} [1-9]/m);
-    expect(text).toMatch(
-      /^grpc_server_handled_total\{.*grpc_method="Put".*grpc_code="OK".*\} [1-9]/m,
+    // The Put of the test before was served by a follower, which forwarded it over Raft.
+    const followers = await Promise.all(cluster.replicas.filter((r) => r !== leader).map(metrics));
+    const served = followers.find((t) =>
+      /^grpc_server_handled_total\{.*grpc_method="Put".*grpc_code="OK".*\} [1-9]/m.test(t),
     );
+    expect(served).toMatch(/^catfeeder_raft_forwarded_writes_total [1-9]/m);
   });
 });

@@ -17,6 +17,7 @@ export { RaftNode } from './raft-node.js';
 export type {
   ConfChangeResult,
   PeerStatus,
+  ForwardResult,
   ProposeBatchResult,
   ProposeRejection,
   ProposeResult,
@@ -60,6 +61,7 @@ export type {
   HeartbeatResponseMessage,
   Message,
   MessageType,
+  ProposeMessage,
   ReadIndexMessage,
   ReadIndexResponseMessage,
   SnapshotMessage,

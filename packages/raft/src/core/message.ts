@@ -91,6 +91,17 @@ export interface ReadIndexResponseMessage extends Envelope {
   readonly context: Uint8Array;
 }
 
+/**
+ * A follower hands commands to the leader, which appends them as if proposed there (etcd's
+ * MsgProp). Only `data` of the entries counts: the leader gives them its own index and term.
+ * Nothing answers it: the proposer learns the outcome by applying the committed entry, and
+ * proposes again (idempotently) if that does not happen.
+ */
+export interface ProposeMessage extends Envelope {
+  readonly type: 'propose';
+  readonly entries: readonly Entry[];
+}
+
 export type Message =
   | AppendMessage
   | AppendResponseMessage
@@ -101,7 +112,8 @@ export type Message =
   | SnapshotMessage
   | TimeoutNowMessage
   | ReadIndexMessage
-  | ReadIndexResponseMessage;
+  | ReadIndexResponseMessage
+  | ProposeMessage;
 
 export type MessageType = Message['type'];
 
@@ -119,6 +131,7 @@ export const WIRE_MESSAGE_TYPE = {
   'timeout-now': 10,
   'read-index': 11,
   'read-index-response': 12,
+  propose: 13,
 } as const satisfies Record<MessageType, number>;
 
 /** Numbers of catmesh.raft.v1.EntryType. */
@@ -277,12 +290,14 @@ export function toWire(m: Message): WireMessage {
       return { ...base, context: m.context };
     case 'read-index-response':
       return { ...base, index: m.index, context: m.context };
+    case 'propose':
+      return { ...base, entries: m.entries.map(wireEntry) };
   }
 }
 
 /**
  * The core message for a flat proto message. Throws WireMessageError for a type the core does
- * not take (including PROPOSE, which the service handles) or a malformed message.
+ * not know or a malformed message.
  */
 export function fromWire(w: WireMessage): Message {
   const env = { from: w.from, to: w.to, term: w.term };
@@ -333,6 +348,8 @@ export function fromWire(w: WireMessage): Message {
       return { type: 'read-index', ...env, context: w.context };
     case WIRE_MESSAGE_TYPE['read-index-response']:
       return { type: 'read-index-response', ...env, index: w.index, context: w.context };
+    case WIRE_MESSAGE_TYPE.propose:
+      return { type: 'propose', ...env, entries: w.entries.map(entryFromWire) };
     default:
       throw new WireMessageError(`type: ${w.type} is not a Raft core message type`);
   }

@@ -50,6 +50,13 @@ export type ProposeBatchResult =
     }
   | ProposeRejection;
 
+/** The leader the commands went to, or why there is none to send them to. */
+export type ForwardResult =
+  | { readonly ok: true; readonly leader: NodeId }
+  | { readonly ok: false; readonly reason: 'no-leader' }
+  /** This replica leads: propose here instead. */
+  | { readonly ok: false; readonly reason: 'is-leader' };
+
 export type ConfChangeResult =
   | ProposeResult
   /** A previous change, or the leader's first entry of its term, is not committed yet. */
@@ -345,6 +352,37 @@ export class RaftNode {
     this.appendLocal(data.map((d) => ({ type: 'normal', data: d })));
     this.bcastAppend();
     return { ok: true, firstIndex, lastIndex: this.log.lastIndex, term: this.currentTerm };
+  }
+
+  /**
+   * Sends commands from a follower to the leader it knows (§6.2: a follower redirects clients;
+   * here it carries their commands itself, over the Raft stream, instead of a call per request).
+   * The leader appends them as its own proposals; nothing confirms that it did. The caller learns
+   * the outcome by applying the committed entries and proposes again, with the same idempotency
+   * key, if that does not happen in time: the message, or the leader, may be lost.
+   */
+  forwardBatch(data: readonly Uint8Array[]): ForwardResult {
+    if (this.state === 'leader') return { ok: false, reason: 'is-leader' };
+    if (this.lead === NONE) return { ok: false, reason: 'no-leader' };
+    // Split as appends are, so that no message outgrows what the transport carries.
+    let entries: Entry[] = [];
+    let bytes = 0;
+    const flush = () => {
+      if (entries.length === 0) return;
+      this.send({ type: 'propose', from: this.id, to: this.lead, term: this.currentTerm, entries });
+      entries = [];
+      bytes = 0;
+    };
+    for (const d of data) {
+      const full =
+        entries.length >= this.cfg.maxEntriesPerMsg ||
+        (entries.length > 0 && bytes + d.byteLength > this.cfg.maxBytesPerMsg);
+      if (full) flush();
+      entries.push({ term: 0, index: 0, type: 'normal', data: d });
+      bytes += d.byteLength;
+    }
+    flush();
+    return { ok: true, leader: this.lead };
   }
 
   /**
@@ -824,6 +862,11 @@ export class RaftNode {
         }
         return undefined;
       }
+      case 'propose':
+        // Membership changes have their own path (proposeConfChange) with its own checks.
+        return m.entries.every((e) => e.type === 'normal')
+          ? undefined
+          : malformed(`propose from ${m.from}: only normal entries may be forwarded`);
       default:
         return undefined;
     }
@@ -947,6 +990,13 @@ export class RaftNode {
         break;
       case 'read-index':
         this.handleReadRequest(m.from, m.context);
+        break;
+      case 'propose':
+        // Refused the way a local proposal would be (a transfer under way, a leader removed
+        // from the group); the follower proposes again once it knows the next leader.
+        if (this.proposalRejection() !== undefined) break;
+        this.appendLocal(m.entries.map((e) => ({ type: 'normal', data: e.data })));
+        this.bcastAppend();
         break;
       default:
         break;

@@ -12,7 +12,7 @@ import {
 import { raftV1 } from '@catmesh/proto';
 import { BoundedQueue } from './bounded-queue.js';
 import type { ClusterIdentity, ClusterIdMismatchError } from './cluster-handshake.js';
-import { encodedSizeUpperBound, takeBatch } from './message-batch.js';
+import { encodedSizeUpperBound, REQUEST_FIXED, takeBatch } from './message-batch.js';
 import type { PeerLink } from './peer-transport.js';
 import { reconnectDelay, type ReconnectBackoff } from './reconnect-backoff.js';
 import { SnapshotSender } from './snapshot-sender.js';
@@ -103,7 +103,7 @@ export class GrpcPeerLink implements PeerLink {
       this.snapshots.send(message);
       return;
     }
-    if (encodedSizeUpperBound(message) > this.settings.maxMessageBytes) {
+    if (REQUEST_FIXED + encodedSizeUpperBound(message) > this.settings.maxMessageBytes) {
       this.dropped += 1;
       return;
     }
@@ -240,7 +240,7 @@ export class GrpcPeerLink implements PeerLink {
     while (this.queue.length > 0 && this.inFlight() < maxInFlightMessages) {
       const room = Math.min(maxBatchMessages, maxInFlightMessages - this.inFlight());
       const messages = takeBatch(this.queue, room, maxMessageBytes);
-      stream.write({ messages });
+      stream.write({ messages, window: maxInFlightMessages });
       this.sentOnStream += messages.length;
       this.batches += 1;
     }

@@ -34,6 +34,14 @@ export function raftPeerServerOptions(maxMessageBytes = DEFAULT_MAX_MESSAGE_BYTE
   return { 'grpc.max_receive_message_length': maxMessageBytes };
 }
 
+/**
+ * A sender that says its window (StreamRequest.window) is acknowledged once a quarter of it has
+ * arrived, or this long after the first message not yet acknowledged. An ack only opens the
+ * sender's window (Raft's own responses carry progress), so at a low rate one per batch would be
+ * a frame each way for nothing, while a busy stream is acknowledged long before its window fills.
+ */
+const ACK_DELAY_MS = 5;
+
 /** Takes one batch; the batch is acknowledged when the returned promise settles. */
 export type BatchReceiver = (messages: raftV1.Message[]) => void | Promise<void>;
 
@@ -68,9 +76,9 @@ type SnapshotCall = ServerReadableStream<
 
 /**
  * Builds the handlers of `RaftPeerService`. Stream: batches from one stream reach `receive` one
- * at a time, in order, and each is acknowledged with the count received on the stream so far once
- * `receive` has settled; a `receive` that throws fails the stream with INTERNAL and the sender
- * reconnects. InstallSnapshot: the chunks are assembled and checked, and only the complete
+ * at a time, in order, and are acknowledged with the count received on the stream so far once
+ * `receive` has settled (coalesced, see ACK_DELAY_MS); a `receive` that throws fails the stream with
+ * INTERNAL and the sender reconnects. InstallSnapshot: the chunks are assembled and checked, and only the complete
  * snapshot reaches `receive`, as one message; the call succeeds once `receive` has settled.
  */
 export function createRaftPeerService(
@@ -95,9 +103,19 @@ export function createRaftPeerService(
     }
     let done = false;
     let received = 0;
+    let acked = 0;
+    let ackTimer: NodeJS.Timeout | undefined;
     let pending = Promise.resolve();
+    const ack = (): void => {
+      clearTimeout(ackTimer);
+      ackTimer = undefined;
+      if (done || received === acked) return;
+      acked = received;
+      call.write({ received });
+    };
     const finish = (): void => {
       done = true;
+      clearTimeout(ackTimer);
       open.delete(call);
     };
     open.set(call, () => {
@@ -120,12 +138,17 @@ export function createRaftPeerService(
           return;
         }
         received += request.messages.length;
-        if (!done) call.write({ received });
+        const ackEvery = Math.max(1, Math.floor(request.window / 4));
+        if (received - acked >= ackEvery) ack();
+        else ackTimer ??= setTimeout(ack, ACK_DELAY_MS);
       });
     });
     call.on('end', () => {
       // The sender half-closed: acknowledge the batches still being received, then end.
-      void pending.then(() => open.get(call)?.());
+      void pending.then(() => {
+        ack();
+        open.get(call)?.();
+      });
     });
     call.on('cancelled', finish);
     call.on('error', finish);

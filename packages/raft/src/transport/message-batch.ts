@@ -10,6 +10,8 @@ const LENGTH_DELIMITED = 6; // tag + 5-byte length prefix
 const MESSAGE_FIXED = LENGTH_DELIMITED + 10 * VARINT + 2 + LENGTH_DELIMITED; // wrapper, scalars, reject, context
 const ENTRY_FIXED = LENGTH_DELIMITED + 3 * VARINT + LENGTH_DELIMITED;
 const SNAPSHOT_FIXED = 4 * LENGTH_DELIMITED + 2 * VARINT + 2 * LENGTH_DELIMITED;
+/** What a StreamRequest adds besides its messages: the sender's window. */
+export const REQUEST_FIXED = VARINT;
 
 /** An upper bound of the bytes `message` adds to an encoded StreamRequest. */
 export function encodedSizeUpperBound(message: raftV1.Message): number {
@@ -25,7 +27,7 @@ export function encodedSizeUpperBound(message: raftV1.Message): number {
 }
 
 /**
- * Takes up to `maxCount` messages from the front of `queue` whose encoded sizes add up to at most
+ * Takes up to `maxCount` messages from the front of `queue` for one StreamRequest of at most
  * `maxBytes`. The first message is always taken: callers keep larger ones out of the queue.
  */
 export function takeBatch(
@@ -34,7 +36,7 @@ export function takeBatch(
   maxBytes: number,
 ): raftV1.Message[] {
   const batch: raftV1.Message[] = [];
-  let bytes = 0;
+  let bytes = REQUEST_FIXED;
   for (
     let next = queue.peek();
     next !== undefined && batch.length < maxCount;

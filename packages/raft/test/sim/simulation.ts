@@ -121,6 +121,8 @@ export interface SimStats {
   events: number;
   elections: number;
   proposals: number;
+  /** Commands followers sent to their leader as 'propose' messages. */
+  forwarded: number;
   committed: number;
   reads: number;
   readsCompleted: number;
@@ -310,6 +312,7 @@ export class Simulation {
     events: 0,
     elections: 0,
     proposals: 0,
+    forwarded: 0,
     committed: 0,
     reads: 0,
     readsCompleted: 0,
@@ -742,7 +745,11 @@ export class Simulation {
     return best;
   }
 
-  /** A client sends commands to some replica, which forwards them to the leader it knows. */
+  /**
+   * A client sends commands to some replica. A follower forwards them to the leader it knows as
+   * a 'propose' message, which the network may lose, delay or duplicate like any other; or the
+   * client, told who leads, sends them there itself (as it does for lease reads).
+   */
   private propose(): void {
     const live = this.running();
     if (live.length === 0) return;
@@ -750,20 +757,26 @@ export class Simulation {
     let target = this.prng.pick(live);
     const count = this.prng.chance(0.2) ? this.prng.int(2, 6) : 1;
     const data = Array.from({ length: count }, () => encoder.encode(`c${this.nextCommand++}`));
-    if (target.raft!.role !== 'leader') {
-      // The replica forwards to the leader it knows, over the network like any message.
-      const hint = target.raft!.leader;
-      const forwarded = hint === NONE ? undefined : this.replicas.get(hint);
-      if (forwarded?.raft === undefined || forwarded.pausedUntil !== undefined) return;
-      if (!this.net.linkUp(target.id, hint)) return;
-      target = forwarded;
+    if (target.raft!.role !== 'leader' && this.prng.chance(0.5)) {
+      const hinted = this.replicas.get(target.raft!.leader);
+      if (hinted?.raft === undefined || hinted.pausedUntil !== undefined) return;
+      if (!this.net.linkUp(target.id, hinted.id)) return;
+      target = hinted;
     }
+    const raft = target.raft!;
     // Clients have a bounded number of requests outstanding: they wait while the leader has a
     // long uncommitted tail (a leader cut off from the quorum stops getting new work).
-    const { lastIndex, commit } = target.raft!.status();
-    if (lastIndex - commit >= MAX_UNCOMMITTED) return;
-    const result = count === 1 ? target.raft!.propose(data[0]!) : target.raft!.proposeBatch(data);
-    if (result.ok) this.stats.proposals += count;
+    const leader = raft.role === 'leader' ? raft : this.replicas.get(raft.leader)?.raft;
+    if (leader !== undefined) {
+      const { lastIndex, commit } = leader.status();
+      if (lastIndex - commit >= MAX_UNCOMMITTED) return;
+    }
+    if (raft.role !== 'leader') {
+      if (raft.forwardBatch(data).ok) this.stats.forwarded += count;
+    } else {
+      const result = count === 1 ? raft.propose(data[0]!) : raft.proposeBatch(data);
+      if (result.ok) this.stats.proposals += count;
+    }
     this.after(target);
   }
 

@@ -221,6 +221,13 @@ export interface Message {
 /** StreamRequest is one batch of messages from the sending peer. */
 export interface StreamRequest {
   messages: Message[];
+  /**
+   * The most messages the sender keeps unacknowledged. The receiver then
+   * acknowledges once a quarter of it has arrived, or a few milliseconds after
+   * the first unacknowledged message, rather than every batch; 0 (a sender that
+   * does not say) is acknowledged batch by batch.
+   */
+  window: number;
 }
 
 /** StreamResponse acknowledges what the receiver has taken. */
@@ -973,13 +980,16 @@ export const Message: MessageFns<Message> = {
 };
 
 function createBaseStreamRequest(): StreamRequest {
-  return { messages: [] };
+  return { messages: [], window: 0 };
 }
 
 export const StreamRequest: MessageFns<StreamRequest> = {
   encode(message: StreamRequest, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
     for (const v of message.messages) {
       Message.encode(v!, writer.uint32(10).fork()).join();
+    }
+    if (message.window !== 0) {
+      writer.uint32(16).uint32(message.window);
     }
     return writer;
   },
@@ -1005,6 +1015,14 @@ export const StreamRequest: MessageFns<StreamRequest> = {
             message.messages.push(Message.decode(reader, reader.uint32()));
             continue;
           }
+          case 2: {
+            if (tag !== 16) {
+              break;
+            }
+
+            message.window = reader.uint32();
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -1020,6 +1038,7 @@ export const StreamRequest: MessageFns<StreamRequest> = {
   fromJSON(object: any): StreamRequest {
     return {
       messages: globalThis.Array.isArray(object?.messages) ? object.messages.map((e: any) => Message.fromJSON(e)) : [],
+      window: isSet(object.window) ? globalThis.Number(object.window) : 0,
     };
   },
 
@@ -1027,6 +1046,9 @@ export const StreamRequest: MessageFns<StreamRequest> = {
     const obj: any = {};
     if (message.messages?.length) {
       obj.messages = message.messages.map((e) => Message.toJSON(e));
+    }
+    if (message.window !== 0) {
+      obj.window = Math.round(message.window);
     }
     return obj;
   },
@@ -1037,6 +1059,7 @@ export const StreamRequest: MessageFns<StreamRequest> = {
   fromPartial<I extends Exact<DeepPartial<StreamRequest>, I>>(object: I): StreamRequest {
     const message = createBaseStreamRequest();
     message.messages = object.messages?.map((e) => Message.fromPartial(e)) || [];
+    message.window = object.window ?? 0;
     return message;
   },
 };
