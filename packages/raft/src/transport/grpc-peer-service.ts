@@ -40,7 +40,7 @@ export function raftPeerServerOptions(maxMessageBytes = DEFAULT_MAX_MESSAGE_BYTE
  * sender's window (Raft's own responses carry progress), so at a low rate one per batch would be
  * a frame each way for nothing, while a busy stream is acknowledged long before its window fills.
  */
-const ACK_DELAY_MS = 5;
+const ACK_DELAY_MS = 50;
 
 /** Takes one batch; the batch is acknowledged when the returned promise settles. */
 export type BatchReceiver = (messages: raftV1.Message[]) => void | Promise<void>;

@@ -223,7 +223,7 @@ export interface StreamRequest {
   messages: Message[];
   /**
    * The most messages the sender keeps unacknowledged. The receiver then
-   * acknowledges once a quarter of it has arrived, or a few milliseconds after
+   * acknowledges once a quarter of it has arrived, or 50 ms after
    * the first unacknowledged message, rather than every batch; 0 (a sender that
    * does not say) is acknowledged batch by batch.
    */
