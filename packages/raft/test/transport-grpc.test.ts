@@ -108,6 +108,8 @@ describe('GrpcRaftTransport', () => {
     const inbox = new Inbox(two!.transport);
     one!.transport.send([append(1, 2, 1)]);
     await expect.poll(() => inbox.from(1).length, { message: 'the first message' }).toBe(1);
+    // Acknowledged (shortly after it arrived): not one of the unacknowledged counted as dropped.
+    await waitForAcks(one!.transport, 2, 1);
 
     two!.server!.forceShutdown();
     two!.server = undefined;
