@@ -66,12 +66,16 @@ describe('malformed appends (§5.3)', () => {
     expect(node.status()).toMatchObject({ lastIndex: 5, commit: 5, rejectedMessages: 1 });
   });
 
-  it('refuses a heartbeat whose commit is beyond its log instead of crashing', () => {
+  it('answers a heartbeat whose commit is beyond its log by asking to be probed, without crashing', () => {
     const node = follower();
     drain(node);
     const result = node.step({ type: 'heartbeat', from: 2, to: 1, term: 3, commit: 9, index: 1 });
-    expect(result).toMatchObject({ ok: false, reason: 'malformed' });
-    expect(node.status().commit).toBe(0);
+    expect(result).toEqual({ ok: true });
+    // It commits no further than it holds, and tells the leader it lost what it had.
+    expect(node.status().commit).toBe(node.status().lastIndex);
+    expect(drain(node)?.messages).toEqual([
+      { type: 'heartbeat-response', from: 1, to: 2, term: 3, index: 1, lostLog: true },
+    ]);
   });
 
   it('§7 refuses a snapshot with no voters or a term beyond the sender’s', () => {

@@ -45,6 +45,7 @@ describe('linearizable reads with ReadIndex (§6.4)', () => {
       to: 1,
       term: 2,
       index: (round[0] as { index: number }).index,
+      lostLog: false,
     });
     c.processReadies();
     expect(reads(c, 1)).toEqual([['r1', 2]]);

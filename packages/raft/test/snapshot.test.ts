@@ -15,6 +15,45 @@ function laggingFollower(): MemoryCluster {
   return c;
 }
 
+/** Node 3 acknowledged every entry, then lost its data directory and started afresh. */
+function wipedFollower(compact: boolean): MemoryCluster {
+  const c = new MemoryCluster([1, 2, 3]);
+  c.elect(1);
+  for (const s of ['a', 'b', 'c', 'd']) c.node(1).propose(bytes(s));
+  c.deliverAll();
+  expect(
+    c
+      .node(1)
+      .status()
+      .progress.find((p) => p.id === 3),
+  ).toMatchObject({ match: 6 });
+  if (compact) {
+    c.storage.get(1)!.snapshot = c.node(1).compact(6, bytes(c.appliedText(1).join(',')));
+  }
+  c.crash(3);
+  c.storage.delete(3);
+  c.start(3, { voters: [1, 2, 3], learners: [] });
+  return c;
+}
+
+describe('a follower that lost its log (stable storage assumed by Raft, §5.1, broken)', () => {
+  it('is probed anew from what it holds when a heartbeat shows the loss, and catches up', () => {
+    const c = wipedFollower(false);
+    // No writes: the leader learns of the loss from the heartbeat alone.
+    c.tick([1], 2);
+    expect(c.node(3).status()).toMatchObject({ lastIndex: 6, commit: 6 });
+    expect(c.appliedText(3)).toEqual(['a', 'b', 'c', 'd']);
+  });
+
+  it('§7 gets the snapshot when what it lost is compacted away on the leader', () => {
+    const c = wipedFollower(true);
+    c.tick([1], 2);
+    expect(c.trace.filter((m) => m.type === 'snapshot' && m.to === 3)).toHaveLength(1);
+    expect(text(c.storage.get(3)!.snapshot!.data)).toBe('a,b,c,d');
+    expect(c.node(3).status()).toMatchObject({ commit: 6, applied: 6 });
+  });
+});
+
 describe('log compaction and InstallSnapshot (§7)', () => {
   it('§7 compacting drops the log prefix and records the term and membership at that index', () => {
     const c = laggingFollower();

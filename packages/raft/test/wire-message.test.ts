@@ -28,7 +28,8 @@ const messages: Message[] = [
   { type: 'vote-response', ...env, reject: true },
   { type: 'pre-vote-response', ...env, reject: false },
   { type: 'heartbeat', ...env, commit: 12, index: 77 },
-  { type: 'heartbeat-response', ...env, index: 77 },
+  { type: 'heartbeat-response', ...env, index: 77, lostLog: false },
+  { type: 'heartbeat-response', ...env, index: 78, lostLog: true },
   {
     type: 'snapshot',
     ...env,

@@ -66,6 +66,11 @@ export interface HeartbeatResponseMessage extends Envelope {
   readonly type: 'heartbeat-response';
   /** The heartbeat round being acknowledged. */
   readonly index: number;
+  /**
+   * The heartbeat's commit index is beyond this replica's log: it lost entries it had
+   * acknowledged (its data directory was wiped), and asks the leader to probe it again.
+   */
+  readonly lostLog: boolean;
 }
 
 /** InstallSnapshot (§7): the leader's latest snapshot, for a follower behind its log's start. */
@@ -268,7 +273,7 @@ export function toWire(m: Message): WireMessage {
     case 'heartbeat':
       return { ...base, commit: m.commit, index: m.index };
     case 'heartbeat-response':
-      return { ...base, index: m.index };
+      return { ...base, index: m.index, reject: m.lostLog };
     case 'snapshot':
       return {
         ...base,
@@ -339,7 +344,7 @@ export function fromWire(w: WireMessage): Message {
     case WIRE_MESSAGE_TYPE.heartbeat:
       return { type: 'heartbeat', ...env, commit: w.commit, index: w.index };
     case WIRE_MESSAGE_TYPE['heartbeat-response']:
-      return { type: 'heartbeat-response', ...env, index: w.index };
+      return { type: 'heartbeat-response', ...env, index: w.index, lostLog: w.reject };
     case WIRE_MESSAGE_TYPE.snapshot:
       return { type: 'snapshot', ...env, snapshot: snapshotFromWire(w.snapshot) };
     case WIRE_MESSAGE_TYPE['timeout-now']:

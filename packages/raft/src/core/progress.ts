@@ -138,6 +138,11 @@ export class Progress {
     }
     // In probe state only the latest probe (at next-1) is outstanding; others are stale.
     if (this.next - 1 !== rejected) return false;
+    if (matchHint < this.match) {
+      // The follower no longer holds entries it acknowledged: it lost its log (a wiped data
+      // directory). Start over from what it says it holds; a snapshot if that is compacted away.
+      this.match = 0;
+    }
     this.next = Math.max(Math.min(rejected, matchHint + 1), this.match + 1);
     this.sentCommit = Math.min(this.sentCommit, this.next - 1);
     this.probeSent = false;

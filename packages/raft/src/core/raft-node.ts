@@ -842,13 +842,6 @@ export class RaftNode {
         }
         return undefined;
       }
-      case 'heartbeat':
-        // The leader caps a heartbeat's commit at what it knows this replica holds.
-        return m.commit > this.log.lastIndex && m.term >= this.currentTerm
-          ? malformed(
-              `heartbeat from ${m.from}: commit ${m.commit} is beyond this replica's last index ${this.log.lastIndex}`,
-            )
-          : undefined;
       case 'snapshot': {
         const { index, term, confState } = m.snapshot.metadata;
         if (index > 0 && (term < 1 || term > m.term)) {
@@ -1042,13 +1035,18 @@ export class RaftNode {
   }
 
   private handleHeartbeat(m: HeartbeatMessage): void {
-    this.log.commitTo(m.commit);
+    // The leader caps a heartbeat's commit at what it knows this replica holds: a commit beyond
+    // the log means this replica lost entries it had acknowledged (a wiped data directory).
+    // Raft assumes stable storage; rather than stay stuck, it asks the leader to probe it anew.
+    const lostLog = m.commit > this.log.lastIndex;
+    this.log.commitTo(Math.min(m.commit, this.log.lastIndex));
     this.send({
       type: 'heartbeat-response',
       from: this.id,
       to: m.from,
       term: this.currentTerm,
       index: m.index,
+      lostLog,
     });
   }
 
@@ -1120,6 +1118,7 @@ export class RaftNode {
     // If every in-flight append was lost, the window never drains: let one more through, whose
     // rejection (a gap) puts the follower back into probe.
     if (pr.state === 'replicate' && pr.inflights.full()) pr.inflights.freeFirstOne();
+    if (m.lostLog && pr.state === 'replicate') pr.becomeProbe();
     if (pr.match < this.log.lastIndex || pr.state === 'probe') this.sendAppend(pr, true);
     if (m.index > pr.ackedRound) {
       pr.ackedRound = m.index;
