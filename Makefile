@@ -71,9 +71,11 @@ bench: setup build
 	node --conditions=@catmesh/source --import tsx packages/raft/bench/core.ts
 	node --conditions=@catmesh/source --import tsx packages/raft/bench/wal.ts
 	node --conditions=@catmesh/source --import tsx test/bench/catfeeder-vs-etcd.ts
+	node --conditions=@catmesh/source --import tsx test/bench/catfeeder-scale.ts
 	node --conditions=@catmesh/source --import tsx test/bench/fault-gate-overhead.ts
 	node --conditions=@catmesh/source --import tsx test/bench/shop-growth.ts
 	node --conditions=@catmesh/source --import tsx test/bench/inventory-contention.ts
+	node --conditions=@catmesh/source --import tsx test/bench/order-pipeline.ts
 
 soak: build
 	node --conditions=@catmesh/source --import tsx packages/raft/scripts/simulate.ts --seeds $${SEEDS:-20000} --start $${START:-1001}

@@ -1,10 +1,19 @@
 // The arithmetic behind the benchmark's figures; the benchmark itself needs real clusters and
 // minutes, so it runs on demand, not here.
 import { describe, expect, it } from 'vitest';
-import { parseBenchOptions, UsageError } from './bench-options.js';
-import { ratioTable, summarizeCells, type Cell } from './bench-report.js';
+import { UsageError } from './bench-flags.js';
+import { parseBenchOptions } from './bench-options.js';
+import {
+  markdownReport,
+  medianNote,
+  ratioTable,
+  resultsTable,
+  summarizeCells,
+  type Cell,
+} from './bench-report.js';
 import { percentile } from './closed-loop.js';
 import { FAILOVER, judgeRecovery } from './failover.js';
+import { machineCpuPercent, parseProcStat } from './machine-info.js';
 
 describe('percentile', () => {
   it('takes the nearest rank', () => {
@@ -57,6 +66,7 @@ describe('summarizeCells', () => {
     opsPerSecond: number,
     target: Cell['target'] = 'etcd',
     placement: Cell['placement'] = 'leader',
+    p99Ms = 0,
   ): Cell => ({
     target,
     op: 'put',
@@ -68,11 +78,12 @@ describe('summarizeCells', () => {
       errors: 0,
       opsPerSecond,
       p50Ms: opsPerSecond / 1000,
-      p99Ms: 0,
+      p99Ms,
       clientCpuPercent: 0,
       serverCpuPercent: 0,
       serverCpuMsPerOp: 1000 / opsPerSecond,
     },
+    load: { loadAverage: round, cpuPercent: 10 * round },
   });
 
   it('keeps the median round whole and the range of all rounds', () => {
@@ -80,6 +91,73 @@ describe('summarizeCells', () => {
     expect(summary!.median.opsPerSecond).toBe(200);
     expect(summary!.median.p50Ms).toBe(0.2);
     expect([summary!.minOpsPerSecond, summary!.maxOpsPerSecond]).toEqual([100, 300]);
+  });
+
+  it("spans the p99 of every round, and keeps the median round's own p99 and machine load", () => {
+    // The median round by ops/s (200, round 3) has neither the lowest nor the highest p99.
+    const [summary] = summarizeCells([
+      cell(1, 300, 'etcd', 'leader', 9),
+      cell(2, 100, 'etcd', 'leader', 1.5),
+      cell(3, 200, 'etcd', 'leader', 4),
+    ]);
+    expect(summary!.rounds).toBe(3);
+    expect(summary!.median.p99Ms).toBe(4);
+    expect([summary!.minP99Ms, summary!.maxP99Ms]).toEqual([1.5, 9]);
+    expect(summary!.load).toEqual({ loadAverage: 3, cpuPercent: 30 });
+
+    const [header, , row] = resultsTable([summary!]).split('\n');
+    expect(header).toMatch(
+      /ops\/s range \(3 rounds\).*p99 ms range \(3 rounds\).*load 1m.*machine CPU/,
+    );
+    expect(row).toMatch(/100 – 300 .*\| +4\.00 \| +1\.50 – 9\.00 \|.*\| +3\.00 \| +30% \|$/);
+    expect(medianNote([summary!])).toMatch(/^Each row is the median of its 3 rounds/);
+  });
+
+  it('says which cells had fewer rounds when a target stopped part way', () => {
+    const summaries = summarizeCells([cell(1, 100), cell(2, 200), cell(1, 50, 'cat-feeder')]);
+    expect(summaries.map((s) => s.rounds)).toEqual([2, 1]);
+    const [header] = resultsTable(summaries).split('\n');
+    expect(header).toMatch(/\| rounds \|.*\| ops\/s range \|.*\| p99 ms range \|/);
+    expect(medianNote(summaries)).toContain('the `rounds` column');
+  });
+
+  it('writes a report whose tables, charts and method show CPU per request and machine load', () => {
+    const summaries = summarizeCells([cell(1, 100), cell(2, 200), cell(1, 50, 'cat-feeder')]);
+    const report = markdownReport(
+      {
+        machine: {
+          cpus: 2,
+          cpuModel: 'test CPU',
+          kernel: '6.0',
+          memoryGiB: 1,
+          node: 'v20',
+          etcd: 'etcd 3.4',
+          gitCommit: 'abc',
+          dataFilesystem: '/tmp (ext4)',
+        },
+        options: parseBenchOptions(['--rounds', '2']),
+        command: 'bench',
+        startedAt: new Date(0),
+        loadAtStart: '0.10',
+        loadAtEnd: '0.20',
+        idle: [],
+        failures: [],
+      },
+      summaries,
+      [],
+      { throughput: 'b-throughput.svg', p99: 'b-p99.svg' },
+    );
+    expect(report).toContain('](b-throughput.svg)');
+    expect(report).toContain('](b-p99.svg)');
+    expect(report).toMatch(/server CPU ms\/op \|.*\| machine CPU \|/);
+    expect(report).toMatch(/\| ops\/s \| +p50 \| +p99 \| CPU\/op \|/);
+    expect(report).toContain('user + system time');
+    expect(report).toContain('`/proc/<pid>/stat`');
+  });
+
+  it('shows no ranges for a single round', () => {
+    const [header] = resultsTable(summarizeCells([cell(1, 100)])).split('\n');
+    expect(header).not.toContain('range');
   });
 
   it('keeps each placement separate, and compares cat-feeder with etcd placement by placement', () => {
@@ -114,6 +192,21 @@ describe('summarizeCells', () => {
   });
 });
 
+describe('machine CPU from /proc/stat', () => {
+  const stat = (user: number, system: number, idle: number, iowait: number, steal: number) =>
+    `cpu  ${user} 0 ${system} ${idle} ${iowait} 0 0 ${steal} 0 0\ncpu0 1 0 0 0 0 0 0 0 0 0\n` +
+    'cpu1 1 0 0 0 0 0 0 0 0 0\nintr 12345\n';
+
+  it('counts every busy tick, steal included, in % of one core', () => {
+    const before = parseProcStat(stat(1000, 500, 3000, 100, 0));
+    expect(before).toEqual({ busy: 1500, total: 4600, cpus: 2 });
+    // 200 ticks passed on 2 cores: 60 user + 20 system + 20 steal busy, 90 idle + 10 iowait.
+    const after = parseProcStat(stat(1060, 520, 3090, 110, 20));
+    expect(machineCpuPercent(before, after)).toBeCloseTo(100);
+    expect(machineCpuPercent(before, before)).toBe(0);
+  });
+});
+
 describe('parseBenchOptions', () => {
   it('reads durations and lists', () => {
     const options = parseBenchOptions([
@@ -140,7 +233,7 @@ describe('parseBenchOptions', () => {
     );
     expect(() => parseBenchOptions(['--targets', 'zookeeper'])).toThrow(UsageError);
     expect(() => parseBenchOptions(['--placements', 'leader,all'])).toThrow(
-      '--placements: expected leader and/or spread, got "all"',
+      '--placements: expected some of leader, spread, got "all"',
     );
     expect(() => parseBenchOptions(['--nope'])).toThrow(UsageError);
   });

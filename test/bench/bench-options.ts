@@ -1,6 +1,5 @@
 // The benchmark's command line, parsed and checked once; a bad flag stops it with one line.
-import { parseArgs } from 'node:util';
-import { envTypes } from '@catmesh/runtime';
+import { choicesFlag, durationFlag, numberFlag, numbersFlag, parseFlags } from './bench-flags.js';
 import type { TargetName } from './kv-target.js';
 
 /**
@@ -9,6 +8,7 @@ import type { TargetName } from './kv-target.js';
  */
 export type Placement = 'leader' | 'spread';
 const PLACEMENTS: readonly Placement[] = ['leader', 'spread'];
+export const TARGETS: readonly TargetName[] = ['etcd', 'cat-feeder'];
 
 export interface BenchOptions {
   readonly durationMs: number;
@@ -39,83 +39,38 @@ export const USAGE = `usage: node --conditions=@catmesh/source --import tsx test
   --targets etcd,cat-feeder
   --failover-clients 16  put clients during the leader-kill measurement
   --failover-runs 3      leader kills per target (the killed member is restarted between); 0: none
-  --out FILE             also write the Markdown report to FILE (e.g. docs/benchmarks.md)
-  --json FILE            also write every round's figures as JSON to FILE`;
-
-export class UsageError extends Error {}
-
-const durationType = envTypes.duration();
-
-function duration(flag: string, raw: string): number {
-  const value = durationType.parse(raw.trim());
-  if (value === undefined) {
-    throw new UsageError(`--${flag}: expected ${durationType.expected}, got "${raw}"`);
-  }
-  return value;
-}
-
-function integer(flag: string, raw: string, min: 0 | 1): number {
-  const value = Number(raw);
-  if (!/^\d+$/.test(raw) || value < min) {
-    throw new UsageError(`--${flag}: expected an integer of at least ${min}, got "${raw}"`);
-  }
-  return value;
-}
-
-const positiveInt = (flag: string, raw: string) => integer(flag, raw, 1);
-const nonNegativeInt = (flag: string, raw: string) => integer(flag, raw, 0);
+  --out FILE             also write the Markdown report to FILE (e.g. docs/benchmarks.md), and
+                         its charts beside it (docs/benchmarks-throughput.svg, -p99.svg)
+  --json FILE            also write every round's figures and their summaries as JSON to FILE`;
 
 export function parseBenchOptions(argv: readonly string[]): BenchOptions {
-  let parsed;
-  try {
-    parsed = parseArgs({
-      args: [...argv],
-      strict: true,
-      allowPositionals: false,
-      options: {
-        duration: { type: 'string', default: '5s' },
-        warmup: { type: 'string', default: '1s' },
-        rounds: { type: 'string', default: '3' },
-        clients: { type: 'string', default: '1,16,64,256' },
-        channels: { type: 'string', default: '8' },
-        keys: { type: 'string', default: '1000' },
-        'value-size': { type: 'string', default: '64' },
-        placements: { type: 'string', default: 'leader,spread' },
-        targets: { type: 'string', default: 'etcd,cat-feeder' },
-        'failover-clients': { type: 'string', default: '16' },
-        'failover-runs': { type: 'string', default: '3' },
-        out: { type: 'string' },
-        json: { type: 'string' },
-      },
-    });
-  } catch (error) {
-    throw new UsageError((error as Error).message);
-  }
-  const v = parsed.values;
-  const placements = v.placements.split(',').map((p) => p.trim());
-  for (const p of placements) {
-    if (!PLACEMENTS.includes(p as Placement)) {
-      throw new UsageError(`--placements: expected leader and/or spread, got "${p}"`);
-    }
-  }
-  const targets = v.targets.split(',').map((t) => t.trim());
-  for (const t of targets) {
-    if (t !== 'etcd' && t !== 'cat-feeder') {
-      throw new UsageError(`--targets: expected etcd and/or cat-feeder, got "${t}"`);
-    }
-  }
+  const v = parseFlags(argv, {
+    duration: { type: 'string', default: '5s' },
+    warmup: { type: 'string', default: '1s' },
+    rounds: { type: 'string', default: '3' },
+    clients: { type: 'string', default: '1,16,64,256' },
+    channels: { type: 'string', default: '8' },
+    keys: { type: 'string', default: '1000' },
+    'value-size': { type: 'string', default: '64' },
+    placements: { type: 'string', default: 'leader,spread' },
+    targets: { type: 'string', default: 'etcd,cat-feeder' },
+    'failover-clients': { type: 'string', default: '16' },
+    'failover-runs': { type: 'string', default: '3' },
+    out: { type: 'string' },
+    json: { type: 'string' },
+  });
   return {
-    durationMs: duration('duration', v.duration),
-    warmupMs: duration('warmup', v.warmup),
-    rounds: positiveInt('rounds', v.rounds),
-    clients: v.clients.split(',').map((c) => positiveInt('clients', c.trim())),
-    channelsPerMember: positiveInt('channels', v.channels),
-    keys: positiveInt('keys', v.keys),
-    valueBytes: positiveInt('value-size', v['value-size']),
-    placements: [...new Set(placements)] as Placement[],
-    targets: targets as TargetName[],
-    failoverClients: positiveInt('failover-clients', v['failover-clients']),
-    failoverRuns: nonNegativeInt('failover-runs', v['failover-runs']),
+    durationMs: durationFlag('duration', v.duration),
+    warmupMs: durationFlag('warmup', v.warmup),
+    rounds: numberFlag('rounds', v.rounds, 1),
+    clients: numbersFlag('clients', v.clients, 1),
+    channelsPerMember: numberFlag('channels', v.channels, 1),
+    keys: numberFlag('keys', v.keys, 1),
+    valueBytes: numberFlag('value-size', v['value-size'], 1),
+    placements: choicesFlag('placements', v.placements, PLACEMENTS),
+    targets: choicesFlag('targets', v.targets, TARGETS),
+    failoverClients: numberFlag('failover-clients', v['failover-clients'], 1),
+    failoverRuns: numberFlag('failover-runs', v['failover-runs'], 0),
     out: v.out,
     json: v.json,
   };

@@ -4,7 +4,8 @@ import type { BenchOptions, Placement } from './bench-options.js';
 import type { ClosedLoopResult } from './closed-loop.js';
 import { FAILOVER, type FailoverResult } from './failover.js';
 import type { TargetName } from './kv-target.js';
-import type { MachineInfo } from './machine-info.js';
+import type { MachineInfo, MachineLoad } from './machine-info.js';
+import { markdownTable as table } from './markdown-table.js';
 
 export type Op = 'put' | 'get';
 
@@ -16,17 +17,25 @@ export interface Cell {
   readonly clients: number;
   readonly round: number;
   readonly result: ClosedLoopResult;
+  readonly load: MachineLoad;
 }
 
-/** The rounds of one cell: the round with the median throughput, and the throughput range. */
+/**
+ * The rounds of one cell: the round with the median throughput (its figures and machine load
+ * kept together, as measured), and the range of the throughput and of the p99 over all rounds.
+ */
 export interface CellSummary {
   readonly target: TargetName;
   readonly op: Op;
   readonly placement: Placement;
   readonly clients: number;
+  readonly rounds: number;
   readonly median: ClosedLoopResult;
+  readonly load: MachineLoad;
   readonly minOpsPerSecond: number;
   readonly maxOpsPerSecond: number;
+  readonly minP99Ms: number;
+  readonly maxP99Ms: number;
 }
 
 export interface Failover {
@@ -54,24 +63,10 @@ export interface RunContext {
   readonly failures: readonly { target: TargetName; error: string }[];
 }
 
-const OP_LABEL: Record<Op, string> = { put: 'put', get: 'linearizable get' };
+export const OP_LABEL: Record<Op, string> = { put: 'put', get: 'linearizable get' };
 
-/** A Markdown table whose first `textColumns` columns are left-aligned, the rest right-aligned. */
-function table(
-  textColumns: number,
-  header: readonly string[],
-  rows: readonly (readonly string[])[],
-): string {
-  const widths = header.map((h, c) => Math.max(h.length, ...rows.map((r) => r[c]?.length ?? 0)));
-  const pad = (cell: string, c: number) =>
-    c < textColumns ? cell.padEnd(widths[c]!) : cell.padStart(widths[c]!);
-  const line = (cells: readonly string[]) => `| ${cells.map(pad).join(' | ')} |`;
-  const rule = `| ${widths.map((w, c) => (c < textColumns ? '-'.repeat(w) : `${'-'.repeat(w - 1)}:`)).join(' | ')} |`;
-  return [line(header), rule, ...rows.map(line)].join('\n');
-}
-
-const count = (n: number) => Math.round(n).toLocaleString('en-US');
-const ms = (n: number) => (n < 10 ? n.toFixed(2) : n.toFixed(1));
+export const count = (n: number) => Math.round(n).toLocaleString('en-US');
+export const ms = (n: number) => (n < 10 ? n.toFixed(2) : n.toFixed(1));
 const ratio = (a: number, b: number) => (b > 0 ? `${(a / b).toFixed(2)}×` : 'n/a');
 const maybeMs = (n: number | undefined) => (n === undefined ? 'not within the run' : count(n));
 
@@ -85,14 +80,20 @@ export function summarizeCells(cells: readonly Cell[]): CellSummary[] {
   const summaries = [...groups.values()].map((rounds) => {
     const byThroughput = [...rounds].sort((a, b) => a.result.opsPerSecond - b.result.opsPerSecond);
     const first = byThroughput[0]!;
+    const median = byThroughput[Math.floor((byThroughput.length - 1) / 2)]!;
+    const p99s = rounds.map((r) => r.result.p99Ms);
     return {
       target: first.target,
       op: first.op,
       placement: first.placement,
       clients: first.clients,
-      median: byThroughput[Math.floor((byThroughput.length - 1) / 2)]!.result,
+      rounds: rounds.length,
+      median: median.result,
+      load: median.load,
       minOpsPerSecond: first.result.opsPerSecond,
       maxOpsPerSecond: byThroughput[byThroughput.length - 1]!.result.opsPerSecond,
+      minP99Ms: Math.min(...p99s),
+      maxP99Ms: Math.max(...p99s),
     };
   });
   // Each target's cells together, operations and client counts in the order measured.
@@ -100,8 +101,29 @@ export function summarizeCells(cells: readonly Cell[]): CellSummary[] {
   return summaries.sort((a, b) => targetOrder.indexOf(a.target) - targetOrder.indexOf(b.target));
 }
 
-export function resultsTable(summaries: readonly CellSummary[], rounds: number): string {
-  const range = rounds > 1;
+/** How many rounds every cell had; undefined when they differ (a target failed part way). */
+function roundCount(summaries: readonly CellSummary[]): number | undefined {
+  const counts = new Set(summaries.map((s) => s.rounds));
+  return counts.size === 1 ? [...counts][0] : undefined;
+}
+
+/** What a row of the results table is: which round of how many. */
+export function medianNote(summaries: readonly CellSummary[]): string {
+  const n = roundCount(summaries);
+  if (n === 1) return 'Every cell was measured in one round.';
+  const rounds = n === undefined ? 'its rounds (the `rounds` column)' : `its ${n} rounds`;
+  return (
+    `Each row is the median of ${rounds}: the round with the median ops/s (the lower middle ` +
+    "one for an even number), with that same round's latencies, errors, CPU and machine load; " +
+    'the ranges span all the rounds.'
+  );
+}
+
+export function resultsTable(summaries: readonly CellSummary[]): string {
+  const n = roundCount(summaries);
+  const ranges = n !== 1;
+  const over = n === undefined ? '' : ` (${n} rounds)`;
+  const percent = (p: number) => `${p.toFixed(0)}%`;
   return table(
     3,
     [
@@ -109,14 +131,18 @@ export function resultsTable(summaries: readonly CellSummary[], rounds: number):
       'op',
       'to',
       'clients',
+      ...(n === undefined ? ['rounds'] : []),
       'ops/s',
-      ...(range ? [`ops/s range (${rounds} rounds)`] : []),
+      ...(ranges ? [`ops/s range${over}`] : []),
       'p50 ms',
       'p99 ms',
+      ...(ranges ? [`p99 ms range${over}`] : []),
       'errors',
       'client CPU',
       'server CPU',
       'server CPU ms/op',
+      'load 1m',
+      'machine CPU',
     ],
     summaries.map((s) => {
       const r = s.median;
@@ -125,14 +151,18 @@ export function resultsTable(summaries: readonly CellSummary[], rounds: number):
         OP_LABEL[s.op],
         s.placement,
         String(s.clients),
+        ...(n === undefined ? [String(s.rounds)] : []),
         count(r.opsPerSecond),
-        ...(range ? [`${count(s.minOpsPerSecond)} – ${count(s.maxOpsPerSecond)}`] : []),
+        ...(ranges ? [`${count(s.minOpsPerSecond)} – ${count(s.maxOpsPerSecond)}`] : []),
         ms(r.p50Ms),
         ms(r.p99Ms),
+        ...(ranges ? [`${ms(s.minP99Ms)} – ${ms(s.maxP99Ms)}`] : []),
         String(r.errors),
-        `${r.clientCpuPercent.toFixed(0)}%`,
-        `${r.serverCpuPercent.toFixed(0)}%`,
+        percent(r.clientCpuPercent),
+        percent(r.serverCpuPercent),
         r.serverCpuMsPerOp.toFixed(2),
+        s.load.loadAverage.toFixed(2),
+        percent(s.load.cpuPercent),
       ];
     }),
   );
@@ -211,8 +241,8 @@ function setup(context: RunContext): string {
     `- Machine: ${m.cpuModel}, nproc ${m.cpus}, ${m.memoryGiB} GiB, Linux ${m.kernel}. ` +
       `**The servers of both targets and the client all run on these same ${m.cpus} cores**, ` +
       `on a machine shared with other work (1-minute load average ${context.loadAtStart} at ` +
-      `the start, ${context.loadAtEnd} at the end): compare the two targets with each other, ` +
-      `not with figures from dedicated machines.`,
+      `the start, ${context.loadAtEnd} at the end, and per cell in the results table): compare ` +
+      'the two targets with each other, not with figures from dedicated machines.',
     `- Versions: Node.js ${m.node}; ${m.etcd}; catmesh ${m.gitCommit}.`,
     `- Clusters: 3 members each on 127.0.0.1, data directories under ${m.dataFilesystem}, fsync ` +
       'on (etcd by default, cat-feeder with `CATMESH_FSYNC=true`). Raft timing at each ' +
@@ -236,15 +266,25 @@ function setup(context: RunContext): string {
       `${placements}. Every key is written once before the first cell.`,
     `- Each cell: ${seconds(o.warmupMs)} of warm-up, then ${seconds(o.durationMs)} measured; ` +
       'ops/s counts the requests completed in the measured time, p50/p99 are their latencies ' +
-      '(nearest rank over every sample). CPU is the % of one core used during the measured ' +
-      `time by the client process and by the target's 3 servers together (the machine has ` +
-      `${m.cpus * 100}%); server CPU ms/op is the servers' CPU time in that window divided by ` +
-      'the requests completed in it. ' +
+      '(nearest rank over every sample). ' +
       (o.rounds > 1
-        ? `Every cell was measured in ${o.rounds} rounds; the table shows the round with the ` +
-          'median throughput (the lower middle one for an even number) and the range of all ' +
-          'rounds.'
+        ? `Every cell was measured in ${o.rounds} rounds; the tables and charts show the round ` +
+          'with the median throughput (the lower middle one for an even number), whole, and the ' +
+          'ranges of ops/s and p99 over all rounds.'
         : 'Every cell was measured once.'),
+    '- CPU is user + system time during the measured time, in % of one core (the machine has ' +
+      `${m.cpus * 100}%): client CPU of the runner process (\`process.cpuUsage()\`), server CPU ` +
+      "of the target's 3 server processes together (utime + stime from `/proc/<pid>/stat`: the " +
+      "leader's and both followers' work). Server CPU ms/op is those 3 processes' user + system " +
+      'CPU time in the window divided by the requests completed in it: the cost of a request to ' +
+      'the cluster, whatever the throughput.',
+    "- Machine load, per cell: load 1m is the machine's 1-minute load average at the end of the " +
+      'measured time (an average over about the last minute, so it carries the cells before ' +
+      "too); machine CPU is the busy time of all the machine's cores during the measured time, " +
+      'from `/proc/stat` (user, nice, system, irq, softirq and steal), in % of one core like the ' +
+      'client and server CPU. What it holds beyond client + server CPU was used by other ' +
+      "processes: the other target's idle cluster, and whatever else shares the machine. A cell " +
+      'whose machine CPU is well above its client + server CPU was measured on a busy machine.',
   ].join('\n');
 }
 
@@ -274,10 +314,17 @@ function failoverSection(context: RunContext, failovers: readonly Failover[]): s
   ];
 }
 
+/** The report's charts: paths relative to the report, one per figure charted. */
+export interface ChartLinks {
+  readonly throughput: string;
+  readonly p99: string;
+}
+
 export function markdownReport(
   context: RunContext,
   summaries: readonly CellSummary[],
   failovers: readonly Failover[],
+  charts: ChartLinks,
 ): string {
   const sections = [
     '# cat-feeder vs etcd 3.4',
@@ -291,13 +338,20 @@ export function markdownReport(
       context.failures.map((f) => `- ${f.target}: ${f.error.split('\n')[0]}`).join('\n'),
     );
   }
-  sections.push('## Throughput and latency', resultsTable(summaries, context.options.rounds));
+  sections.push(
+    '## Throughput and latency',
+    medianNote(summaries),
+    resultsTable(summaries),
+    `![Throughput (ops/s) against concurrent clients, etcd and cat-feeder](${encodeURI(charts.throughput)})`,
+    `![p99 latency (ms) against concurrent clients, etcd and cat-feeder](${encodeURI(charts.p99)})`,
+  );
   const ratios = ratioTable(summaries);
   if (ratios) {
     sections.push(
       '## cat-feeder / etcd',
-      'Per cell, cat-feeder divided by etcd: above 1× means more throughput (ops/s), or higher ' +
-        'latency (p50, p99) or more server CPU per request (CPU/op), than etcd.',
+      "Per cell, cat-feeder's median round divided by etcd's: above 1× means more throughput " +
+        '(ops/s), or higher latency (p50, p99) or more server CPU per request (CPU/op, user + ' +
+        'system time of the 3 server processes), than etcd.',
       ratios,
     );
   }

@@ -18,9 +18,25 @@ export interface CatFeederOptions {
   readonly size?: number;
   /** `off` starts the replicas without the fault gate (CATMESH_FAULT_ADMIN), for the overhead cell. */
   readonly faultAdmin?: 'on' | 'off';
+  /** Each replica writes a V8 CPU profile (replica-N.cpuprofile) here when it is stopped. */
+  readonly profileDir?: string;
+  /** More settings for every replica (e.g. CATMESH_SNAPSHOT_ENTRIES), over the defaults here. */
+  readonly env?: Readonly<Record<string, string>>;
 }
 
-export async function startCatFeeder(options: CatFeederOptions): Promise<KvTarget> {
+/** A cat-feeder cluster with what the scale benchmark needs beyond a KvTarget. */
+export interface CatFeederTarget extends KvTarget {
+  /** `members[member]`'s Status (its applied index, snapshot index, term, leader). */
+  status(member: number, timeoutMs: number): Promise<catfeederV1.StatusResponse>;
+  /** host:port of `members[member]`'s fault admin API (catmesh.faults.v1.FaultAdminService). */
+  adminAddress(member: number): string;
+  /** URL of `members[member]`'s Prometheus metrics. */
+  metricsUrl(member: number): string;
+  /** Removes a killed member's data directory: it restarts with its id and nothing else. */
+  wipe(member: number): Promise<void>;
+}
+
+export async function startCatFeeder(options: CatFeederOptions): Promise<CatFeederTarget> {
   if (!existsSync(MAIN)) {
     throw new Error(`${MAIN} is missing: build it with \`npx tsc -b tsconfig.build.json\``);
   }
@@ -33,12 +49,21 @@ export async function startCatFeeder(options: CatFeederOptions): Promise<KvTarge
   }
   // Replica ids are 1..size, so replica id n is members[n - 1].
   const peers = ports.map((p, i) => `${i + 1}=127.0.0.1:${p.grpc}`).join(',');
+  const dataDir = (i: number) => join(root, `replica-${i + 1}`);
 
+  const profileFlags = (i: number) =>
+    options.profileDir === undefined
+      ? []
+      : [
+          '--cpu-prof',
+          `--cpu-prof-dir=${options.profileDir}`,
+          `--cpu-prof-name=replica-${i + 1}.cpuprofile`,
+        ];
   const spawnMember = (i: number): ServerProcess =>
-    ServerProcess.spawn(`cat-feeder ${i + 1}`, process.execPath, [MAIN], {
+    ServerProcess.spawn(`cat-feeder ${i + 1}`, process.execPath, [...profileFlags(i), MAIN], {
       CATMESH_NODE_ID: String(i + 1),
       CATMESH_PEERS: peers,
-      CATMESH_DATA_DIR: join(root, `replica-${i + 1}`),
+      CATMESH_DATA_DIR: dataDir(i),
       CATMESH_GRPC_HOST: '127.0.0.1',
       CATMESH_GRPC_PORT: String(ports[i]!.grpc),
       CATMESH_METRICS_PORT: String(ports[i]!.metrics),
@@ -48,6 +73,7 @@ export async function startCatFeeder(options: CatFeederOptions): Promise<KvTarge
       CATMESH_FSYNC: 'true',
       CATMESH_LOG_LEVEL: 'warn',
       OTEL_SDK_DISABLED: 'true',
+      ...options.env,
     });
   const members = ports.map((_, i) => spawnMember(i));
 
@@ -69,7 +95,7 @@ export async function startCatFeeder(options: CatFeederOptions): Promise<KvTarge
   };
 
   const killed = new Set<number>();
-  const target: KvTarget = {
+  const target: CatFeederTarget = {
     name: 'cat-feeder',
     members,
 
@@ -121,6 +147,20 @@ export async function startCatFeeder(options: CatFeederOptions): Promise<KvTarge
       );
     },
 
+    status(member, timeoutMs) {
+      return unary<catfeederV1.StatusResponse>(timeoutMs, (o, cb) =>
+        channel(member, 0).status({}, new Metadata(), o, cb),
+      );
+    },
+
+    adminAddress: (member) => `127.0.0.1:${ports[member]!.admin}`,
+    metricsUrl: (member) => `http://127.0.0.1:${ports[member]!.metrics}/metrics`,
+
+    async wipe(member) {
+      if (members[member]?.running !== false) throw new Error(`member ${member} is running`);
+      await rm(dataDir(member), { recursive: true, force: true, maxRetries: 3 });
+    },
+
     async kill(member) {
       killed.add(member);
       await members[member]?.kill();
@@ -134,7 +174,10 @@ export async function startCatFeeder(options: CatFeederOptions): Promise<KvTarge
 
     async shutdown() {
       for (const client of clients.flat()) client.close();
-      await Promise.all(members.map((m) => m.kill()));
+      // A profiled replica must exit on its own to write its profile.
+      await Promise.all(
+        members.map((m) => (options.profileDir === undefined ? m.kill() : m.stop())),
+      );
       await rm(root, { recursive: true, force: true, maxRetries: 3 });
       forgetRoot();
     },

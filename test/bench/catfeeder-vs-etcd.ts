@@ -2,7 +2,8 @@
 // 3-member cluster of each, on this machine, with fsync on. Puts and linearizable gets at several
 // client counts, sent to the leader and spread over the members, then the time to recover from a
 // kill -9 of the leader. Prints Markdown tables and, with --out, writes the report (machine,
-// versions, command, method, figures); with --json, every round's figures.
+// versions, command, method, figures) and its two SVG charts beside it; with --json, every
+// round's figures and their summaries.
 //
 //   node --conditions=@catmesh/source --import tsx test/bench/catfeeder-vs-etcd.ts \
 //     [--duration 5s] [--clients 1,16,64,256] [--out docs/benchmarks.md]   (--help for all)
@@ -10,23 +11,17 @@
 // etcd comes from the system (`./scripts/setup-system.sh bench`); its rpc.proto from the etcd3
 // npm package, or from CATMESH_BENCH_ETCD3_DIR (a directory holding etcd3's proto/rpc.proto).
 // cat-feeder runs from services/cat-feeder/dist (`npx tsc -b tsconfig.build.json`).
-import { execFileSync } from 'node:child_process';
 import { randomBytes, randomInt } from 'node:crypto';
-import { existsSync } from 'node:fs';
 import { mkdir, writeFile } from 'node:fs/promises';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { createRequire } from 'node:module';
-import { dirname, join } from 'node:path';
-import {
-  parseBenchOptions,
-  UsageError,
-  USAGE,
-  type BenchOptions,
-  type Placement,
-} from './bench-options.js';
+import { basename, dirname } from 'node:path';
+import { chartFiles, chartSvg } from './bench-charts.js';
+import { UsageError } from './bench-flags.js';
+import { parseBenchOptions, USAGE, type BenchOptions, type Placement } from './bench-options.js';
 import {
   failoverTable,
   markdownReport,
+  medianNote,
   ratioTable,
   resultsTable,
   summarizeCells,
@@ -38,10 +33,10 @@ import {
 } from './bench-report.js';
 import { startCatFeeder } from './catfeeder-target.js';
 import { runClosedLoop } from './closed-loop.js';
-import { startEtcd } from './etcd-target.js';
+import { checkEtcdInstalled, etcdProtoFile, startEtcd } from './etcd-target.js';
 import { FAILOVER, measureFailover } from './failover.js';
 import type { KvTarget, TargetName } from './kv-target.js';
-import { describeMachine, loadAverage } from './machine-info.js';
+import { describeMachine, loadAverage, watchMachine } from './machine-info.js';
 
 /** Deadline of one request in the steady-state cells: a safety net, far above any latency seen. */
 const REQUEST_TIMEOUT_MS = 5000;
@@ -49,36 +44,6 @@ const LEADER_TIMEOUT_MS = 30_000;
 const PRELOAD_CLIENTS = 16;
 const IDLE_MS = 2000;
 const OPS: readonly Op[] = ['put', 'get'];
-
-/** etcd's rpc.proto in `etcd3Dir`, else in the etcd3 package installed in the repository. */
-function etcdProtoFile(etcd3Dir: string | undefined): string {
-  const dir =
-    etcd3Dir ??
-    (() => {
-      try {
-        return dirname(createRequire(import.meta.url).resolve('etcd3/package.json'));
-      } catch {
-        return undefined;
-      }
-    })();
-  const file = dir === undefined ? undefined : join(dir, 'proto', 'rpc.proto');
-  if (file === undefined || !existsSync(file)) {
-    throw new UsageError(
-      "etcd's rpc.proto not found: install the etcd3 npm package (npm install -D etcd3) or set " +
-        'CATMESH_BENCH_ETCD3_DIR to a directory holding proto/rpc.proto' +
-        (file === undefined ? '' : ` (looked for ${file})`),
-    );
-  }
-  return file;
-}
-
-function checkEtcdInstalled(): void {
-  try {
-    execFileSync('etcd', ['--version'], { stdio: 'ignore' });
-  } catch {
-    throw new UsageError('etcd is not installed: run ./scripts/setup-system.sh bench');
-  }
-}
 
 async function startTarget(
   name: TargetName,
@@ -135,23 +100,28 @@ async function measureCell(
   const leader = await target.waitForLeader(LEADER_TIMEOUT_MS);
   const member = (client: number) =>
     placement === 'leader' ? leader : client % target.members.length;
-  const result = await runClosedLoop({
-    clients,
-    warmupMs: options.warmupMs,
-    durationMs: options.durationMs,
-    serverCpuSeconds: () => serverCpuSeconds(target),
-    request: (client) =>
-      op === 'put'
-        ? target.put(member(client), channel(client), randomKey(), value, REQUEST_TIMEOUT_MS)
-        : target.get(member(client), channel(client), randomKey(), REQUEST_TIMEOUT_MS),
-  });
+  // Started in the same tick as the closed loop, so that both watch the same measured window.
+  const [result, load] = await Promise.all([
+    runClosedLoop({
+      clients,
+      warmupMs: options.warmupMs,
+      durationMs: options.durationMs,
+      serverCpuSeconds: () => serverCpuSeconds(target),
+      request: (client) =>
+        op === 'put'
+          ? target.put(member(client), channel(client), randomKey(), value, REQUEST_TIMEOUT_MS)
+          : target.get(member(client), channel(client), randomKey(), REQUEST_TIMEOUT_MS),
+    }),
+    watchMachine(options.warmupMs, options.warmupMs + options.durationMs),
+  ]);
   console.log(
     `round ${round}: ${target.name} ${op} to ${placement} × ${clients}: ` +
       `${Math.round(result.opsPerSecond)} ops/s, p50 ${result.p50Ms.toFixed(2)} ms, ` +
       `p99 ${result.p99Ms.toFixed(2)} ms, ${result.serverCpuMsPerOp.toFixed(2)} ms server CPU/op, ` +
-      `${result.errors} errors`,
+      `${result.errors} errors, load ${load.loadAverage.toFixed(2)}, ` +
+      `machine CPU ${load.cpuPercent.toFixed(0)}%`,
   );
-  return { target: target.name, op, placement, clients, round, result };
+  return { target: target.name, op, placement, clients, round, result, load };
 }
 
 /** Kills the leader under load, then restarts it and waits for the group to be whole again. */
@@ -277,7 +247,7 @@ async function main(argv: readonly string[]): Promise<number> {
     failures,
   };
   const summary = summarizeCells(cells);
-  console.log(`\n${resultsTable(summary, options.rounds)}\n`);
+  console.log(`\n${medianNote(summary)}\n\n${resultsTable(summary)}\n`);
   const ratios = ratioTable(summary);
   if (ratios) console.log(`cat-feeder / etcd:\n\n${ratios}\n`);
   if (failovers.length > 0) {
@@ -298,8 +268,14 @@ async function main(argv: readonly string[]): Promise<number> {
       console.error(`not writing ${options.out}: ${failed} failed`);
     } else {
       await mkdir(dirname(options.out), { recursive: true });
-      await writeFile(options.out, markdownReport(context, summary, failovers));
-      console.log(`report written to ${options.out}`);
+      const charts = chartFiles(options.out);
+      await writeFile(charts.throughput, chartSvg(summary, 'throughput'));
+      await writeFile(charts.p99, chartSvg(summary, 'p99'));
+      const links = { throughput: basename(charts.throughput), p99: basename(charts.p99) };
+      await writeFile(options.out, markdownReport(context, summary, failovers, links));
+      console.log(
+        `report written to ${options.out}, charts to ${charts.throughput} and ${charts.p99}`,
+      );
     }
   }
   return failures.length > 0 ? 1 : 0;

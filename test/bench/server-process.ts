@@ -2,8 +2,8 @@
 // output kept for failure messages, killed with SIGKILL, and cleaned up with their temporary
 // directories whatever way the runner ends (normal end, exception, Ctrl-C, SIGTERM).
 import { spawn, type ChildProcess } from 'node:child_process';
-import { execFileSync } from 'node:child_process';
 import { readFileSync, rmSync } from 'node:fs';
+import { processCpuSeconds } from './process-cpu.js';
 
 /** Synchronous, so that they can run in the 'exit' handler and after a signal. */
 const cleanups = new Set<() => void>();
@@ -48,7 +48,6 @@ export function removeOnExit(dir: string): () => void {
   return onAbnormalExit(() => rmSync(dir, { recursive: true, force: true, maxRetries: 3 }));
 }
 
-const CLOCK_TICKS_PER_SECOND = Number(execFileSync('getconf', ['CLK_TCK']).toString().trim());
 const OUTPUT_LINES = 40;
 
 export class ServerProcess {
@@ -80,6 +79,8 @@ export class ServerProcess {
     command: string,
     args: readonly string[],
     env: Readonly<Record<string, string>>,
+    /** Run as this uid (and gid): lets netfilter tell this process's sockets from the others'. */
+    uid?: number,
   ): ServerProcess {
     // The runner's own settings for these servers (etcd reads ETCD_* as flags) would make the
     // report's description of the setup untrue; only `env` configures them.
@@ -89,6 +90,7 @@ export class ServerProcess {
     const child = spawn(command, args, {
       env: { ...inherited, ...env },
       stdio: ['ignore', 'pipe', 'pipe'],
+      ...(uid === undefined ? {} : { uid, gid: uid }),
     });
     return new ServerProcess(name, child);
   }
@@ -113,15 +115,26 @@ export class ServerProcess {
     this.releaseCleanup();
   }
 
+  /** SIGTERM, then waits: the process shuts down as it would in production (and writes a --cpu-prof). */
+  async stop(): Promise<void> {
+    if (this.running) this.child.kill('SIGTERM');
+    await this.exited;
+    this.releaseCleanup();
+  }
+
   /** CPU time (user + system) the process has used so far; 0 once it is gone. */
   cpuSeconds(): number {
     const pid = this.child.pid;
+    return pid === undefined || !this.running ? 0 : processCpuSeconds(pid);
+  }
+
+  /** Resident set size (VmRSS in /proc/PID/status) in bytes; 0 once the process is gone. */
+  rssBytes(): number {
+    const pid = this.child.pid;
     if (pid === undefined || !this.running) return 0;
     try {
-      // Fields after the parenthesised command name; utime and stime are fields 14 and 15.
-      const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-      const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-      return (Number(fields[11]) + Number(fields[12])) / CLOCK_TICKS_PER_SECOND;
+      const kib = /^VmRSS:\s+(\d+) kB$/m.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))?.[1];
+      return kib === undefined ? 0 : Number(kib) * 1024;
     } catch {
       return 0;
     }
