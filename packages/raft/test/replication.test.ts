@@ -156,6 +156,23 @@ describe('log replication (§5.3)', () => {
     expect(c.node(1).commitIndex).toBe(3);
   });
 
+  it('§5.3 when the leader’s own write completes the quorum, followers hear of the commit at once', () => {
+    const c = new MemoryCluster([1, 2, 3]);
+    c.elect(1);
+    const leader = c.node(1);
+    leader.propose(bytes('a'));
+    // The leader sends its appends while it writes them (§10.2.1); one follower answers first.
+    const ready = leader.ready();
+    const follower = c.node(2);
+    follower.step(appendsTo(ready.messages, 2)[0]!);
+    for (const answer of drain(follower)!.messages) leader.step(answer);
+    expect(leader.commitIndex).toBe(2);
+    // Its own write done, the entry commits; the followers are told now, not at a heartbeat.
+    leader.advance(ready);
+    expect(leader.commitIndex).toBe(3);
+    expect(appendsTo(drain(leader)!.messages, 2)).toMatchObject([{ commit: 3 }]);
+  });
+
   it('a heartbeat never carries a commit index beyond what the follower is known to hold', () => {
     const c = new MemoryCluster([1, 2, 3]);
     c.elect(1);

@@ -124,6 +124,8 @@ export class Replica {
   private forwards: ForwardedWrite[] = [];
   private readonly forwarded = new Map<string, SentForward[]>();
   private forwardedCount = 0;
+  /** The last forward sent, until the leader is seen appending (see flushForwards). */
+  private forwardInFlight: { readonly leader: number; readonly tick: number } | undefined;
   /** The ReadIndex request in flight, and the reads that arrived after it was sent. */
   private readRound: ReadRound | undefined;
   private nextReaders: ReadWaiter[] = [];
@@ -381,6 +383,8 @@ export class Replica {
       });
     }
     for (const entry of ready.entries) this.learnAddress(entry);
+    // The leader appended again: what was forwarded before has most likely reached it.
+    if (ready.entries.length > 0) this.forwardInFlight = undefined;
     if (!sendFirst && ready.messages.length > 0) {
       this.opts.transport.send(ready.messages.map(messageToProto));
     }
@@ -409,9 +413,23 @@ export class Replica {
     });
   }
 
-  /** Sends the writes gathered on this follower to the leader, as one message where they fit. */
+  /**
+   * Sends the writes gathered on this follower to the leader, as one message where they fit.
+   * One forward is in flight at a time, until the leader's next append arrives (or a tick has
+   * passed): writes that come meanwhile go together in the next one, as a group commit does,
+   * so a busy follower sends the leader a few large batches instead of many small ones.
+   */
   private flushForwards(): void {
     if (this.forwards.length === 0) return;
+    const inFlight = this.forwardInFlight;
+    if (
+      inFlight !== undefined &&
+      inFlight.leader === this.node.leader &&
+      this.ticks - inFlight.tick < 1 &&
+      this.node.role !== 'leader'
+    ) {
+      return;
+    }
     const batch = this.forwards;
     this.forwards = [];
     const result = this.node.forwardBatch(batch.map((f) => f.data));
@@ -426,6 +444,7 @@ export class Replica {
       }
       return;
     }
+    this.forwardInFlight = { leader: result.leader, tick: this.ticks };
     for (const f of batch) {
       const sent: SentForward = { ...f, leader: result.leader, sentTick: this.ticks };
       const same = this.forwarded.get(f.key);

@@ -580,9 +580,16 @@ export class RaftNode {
     }
     if (o.snapshotIndex !== undefined) this.log.snapshotStable(o.snapshotIndex);
     this.log.appliedTo(o.appliedTo);
-    // Now durable here, the leader's own entries count toward a quorum.
-    if (this.state === 'leader' && this.progress.get(this.id)?.maybeUpdate(this.log.stableIndex)) {
-      this.maybeCommit();
+    // Now durable here, the leader's own entries count toward a quorum. Followers that acked
+    // first learn the new commit index now, not at the next heartbeat: a follower waiting to
+    // apply (a write it forwarded, a read it confirmed) would wait that long.
+    if (
+      this.state === 'leader' &&
+      this.progress.get(this.id)?.maybeUpdate(this.log.stableIndex) &&
+      this.maybeCommit()
+    ) {
+      this.bcastAppend();
+      this.stepDownIfRemoved();
     }
   }
 
