@@ -320,6 +320,11 @@ export interface ChartLinks {
   readonly p99: string;
 }
 
+/** Written by hand from profiles: the benchmark measures, that page explains. */
+const WHERE_IT_GOES =
+  "Where a cat-feeder request's CPU goes, and what bounds the cells below 1×: " +
+  '[`catfeeder-profile.md`](catfeeder-profile.md) (from `test/bench/profile-catfeeder.ts`).';
+
 export function markdownReport(
   context: RunContext,
   summaries: readonly CellSummary[],
@@ -353,6 +358,7 @@ export function markdownReport(
         '(ops/s), or higher latency (p50, p99) or more server CPU per request (CPU/op, user + ' +
         'system time of the 3 server processes), than etcd.',
       ratios,
+      WHERE_IT_GOES,
     );
   }
   if (failovers.length > 0) sections.push(...failoverSection(context, failovers));
