@@ -156,7 +156,10 @@ describe('while the server is down', () => {
       .toBe(true);
     expect(logs.lines.some((line) => line.msg === 'NATS reconnected')).toBe(true);
 
-    // The subscription made before the outage still delivers.
+    // The subscription made before the outage still delivers. The client sends it again on
+    // reconnecting; a flush (a round trip) makes sure the server has it before the publish, or
+    // the message could reach the server first and, core NATS keeping nothing, be lost.
+    await consumer.connection.flush();
     await producer.publish('pings', 'after');
     await expect
       .poll(() => pings, { message: 'core delivery after the restart' })
