@@ -5,6 +5,20 @@ import { envTypes } from '@catmesh/runtime';
 
 export class UsageError extends Error {}
 
+/**
+ * Runs a benchmark's `main` on the command line and exits with its code; a UsageError prints its
+ * one line and exits 2.
+ */
+export async function runBench(main: (argv: readonly string[]) => Promise<number>): Promise<void> {
+  try {
+    process.exitCode = await main(process.argv.slice(2));
+  } catch (error) {
+    if (!(error instanceof UsageError)) throw error;
+    console.error(error.message);
+    process.exitCode = 2;
+  }
+}
+
 type StringOptions = Record<string, { readonly type: 'string'; readonly default?: string }>;
 
 /** A flag with a default always has a value; one without may be missing. */

@@ -13,7 +13,7 @@ import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { performance } from 'node:perf_hooks';
-import { UsageError } from './bench-flags.js';
+import { runBench } from './bench-flags.js';
 import type { TargetName } from './kv-target.js';
 import { checkEtcdInstalled, etcdProtoFile } from './etcd-target.js';
 import { describeMachine, loadAverage } from './machine-info.js';
@@ -240,10 +240,4 @@ async function main(argv: readonly string[]): Promise<number> {
   return results.notMeasured.length > 0 ? 1 : 0;
 }
 
-try {
-  process.exitCode = await main(process.argv.slice(2));
-} catch (error) {
-  if (!(error instanceof UsageError)) throw error;
-  console.error(error.message);
-  process.exitCode = 2;
-}
+await runBench(main);

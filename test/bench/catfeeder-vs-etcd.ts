@@ -16,7 +16,7 @@ import { mkdir, writeFile } from 'node:fs/promises';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { basename, dirname } from 'node:path';
 import { chartFiles, chartSvg } from './bench-charts.js';
-import { UsageError } from './bench-flags.js';
+import { runBench } from './bench-flags.js';
 import { parseBenchOptions, USAGE, type BenchOptions, type Placement } from './bench-options.js';
 import {
   failoverTable,
@@ -281,10 +281,4 @@ async function main(argv: readonly string[]): Promise<number> {
   return failures.length > 0 ? 1 : 0;
 }
 
-try {
-  process.exitCode = await main(process.argv.slice(2));
-} catch (error) {
-  if (!(error instanceof UsageError)) throw error;
-  console.error(error.message);
-  process.exitCode = 2;
-}
+await runBench(main);

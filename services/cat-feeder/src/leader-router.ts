@@ -77,9 +77,9 @@ export class LeaderRouter {
           // A forward was lost or went to a leader now gone: send it again at once.
           if (error instanceof ForwardLostError) continue;
         }
-      } else if (options.servedBy === 'any') {
-        // No leader known: wait for one below.
-      } else if (leader !== 0 && !options.forwarded) {
+      } else if (options.servedBy === 'leader' && leader !== 0) {
+        // A request another replica forwarded here is not forwarded again: leadership moved.
+        if (options.forwarded) throw this.unavailable();
         const address = this.replica.addressBook().get(leader);
         if (address !== undefined) {
           const metadata = new Metadata();
@@ -91,8 +91,6 @@ export class LeaderRouter {
             if ((error as ServiceError).code !== status.UNAVAILABLE) throw error;
           }
         }
-      } else if (options.forwarded && leader !== 0) {
-        throw this.unavailable();
       }
       await sleep(Math.min(this.pollMs, Math.max(1, deadline - Date.now())));
     }

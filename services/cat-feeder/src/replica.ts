@@ -15,6 +15,12 @@ import type { RaftStorage } from '@catmesh/raft/storage';
 import { messageFromProto, messageToProto, type RaftTransport } from '@catmesh/raft/transport';
 import type { raftV1 } from '@catmesh/proto';
 import type { Logger } from '@catmesh/runtime';
+import {
+  forwardKey,
+  ForwardedWrites,
+  type ForwardedWrite,
+  type SentForward,
+} from './forwarded-writes.js';
 import type { ApplyOutcome, KvStore } from './kv-store.js';
 import {
   ForwardLostError,
@@ -29,10 +35,6 @@ import type { WatchHub } from './watch-hub.js';
 const MAX_PENDING_WRITES = 16_384;
 
 type Command = catfeederStorageV1.Command;
-type RequestId = NonNullable<Command['requestId']>;
-
-/** How a forwarded write is recognised when it is applied: its idempotency key. */
-const forwardKey = (id: RequestId): string => `${id.clientId}\u0000${id.sequence}`;
 
 /** What the replica reports as it runs, for metrics and traces. */
 export interface ReplicaObserver {
@@ -73,19 +75,6 @@ interface PendingProposal {
   readonly reject: (error: Error) => void;
 }
 
-/** A write a follower sent to the leader, waiting to be applied here under its request id. */
-interface ForwardedWrite {
-  readonly key: string;
-  readonly data: Uint8Array;
-  readonly resolve: (outcome: ApplyOutcome) => void;
-  readonly reject: (error: Error) => void;
-}
-
-interface SentForward extends ForwardedWrite {
-  readonly leader: number;
-  readonly sentTick: number;
-}
-
 interface AwaitedEntry {
   readonly term: number;
   readonly resolve: (outcome: ApplyOutcome) => void;
@@ -122,8 +111,7 @@ export class Replica {
   private readonly awaited = new Map<number, AwaitedEntry>();
   /** Writes to forward to the leader at the next turn, and those sent, by request id. */
   private forwards: ForwardedWrite[] = [];
-  private readonly forwarded = new Map<string, SentForward[]>();
-  private forwardedCount = 0;
+  private readonly forwarded = new ForwardedWrites();
   /** The last forward sent, until the leader is seen appending (see flushForwards). */
   private forwardInFlight: { readonly leader: number; readonly tick: number } | undefined;
   /** The ReadIndex request in flight, and the reads that arrived after it was sent. */
@@ -226,7 +214,7 @@ export class Replica {
     this.awaited.clear();
     for (const f of this.forwards) f.reject(stopped);
     this.forwards = [];
-    this.failForwarded(() => stopped);
+    this.forwarded.fail(() => stopped);
     this.failReads(stopped);
     await this.opts.transport.close();
     await this.opts.storage.close();
@@ -242,7 +230,7 @@ export class Replica {
   propose(command: Command): Promise<ApplyOutcome> {
     if (this.stopped) return Promise.reject(new ReplicaStoppedError());
     const waiting =
-      this.awaited.size + this.proposals.length + this.forwards.length + this.forwardedCount;
+      this.awaited.size + this.proposals.length + this.forwards.length + this.forwarded.size;
     if (waiting >= MAX_PENDING_WRITES) {
       return Promise.reject(new OverloadedError(MAX_PENDING_WRITES));
     }
@@ -363,7 +351,7 @@ export class Replica {
       this.opts.observer?.roleChanged?.(role, leader, this.node.term);
       if (role !== 'leader') this.failProposalsNotYetAppended(new NotLeaderError(leader));
       // What went to the old leader may be lost with it: the writers propose again.
-      this.failForwarded((f) => new ForwardLostError(f.leader, 'was sent before a leader change'));
+      this.forwarded.fail((f) => new ForwardLostError(f.leader, 'was sent before a leader change'));
       this.leaderWaiters = this.leaderWaiters.filter((w) => {
         if (w.leader === leader) w.resolve();
         return w.leader !== leader;
@@ -445,13 +433,8 @@ export class Replica {
       return;
     }
     this.forwardInFlight = { leader: result.leader, tick: this.ticks };
-    for (const f of batch) {
-      const sent: SentForward = { ...f, leader: result.leader, sentTick: this.ticks };
-      const same = this.forwarded.get(f.key);
-      if (same) same.push(sent);
-      else this.forwarded.set(f.key, [sent]);
-    }
-    this.forwardedCount += batch.length;
+    for (const f of batch)
+      this.forwarded.add({ ...f, leader: result.leader, sentTick: this.ticks });
     this.opts.observer?.forwarded?.(batch.length);
   }
 
@@ -460,29 +443,11 @@ export class Replica {
    * leader that stepped down unseen): its writer proposes it again rather than wait it out.
    */
   private expireForwards(): void {
-    if (this.forwardedCount === 0) return;
-    const stale = (f: SentForward) => this.ticks - f.sentTick >= this.opts.electionTicks;
-    for (const [key, waiters] of this.forwarded) {
-      const kept = waiters.filter((f) => {
-        if (!stale(f)) return true;
-        f.reject(
-          new ForwardLostError(
-            f.leader,
-            `was not applied within ${this.opts.electionTicks * this.opts.tickMs} ms`,
-          ),
-        );
-        return false;
-      });
-      this.forwardedCount -= waiters.length - kept.length;
-      if (kept.length === 0) this.forwarded.delete(key);
-      else this.forwarded.set(key, kept);
-    }
-  }
-
-  private failForwarded(error: (f: SentForward) => Error): void {
-    for (const waiters of this.forwarded.values()) for (const f of waiters) f.reject(error(f));
-    this.forwarded.clear();
-    this.forwardedCount = 0;
+    const waitedMs = this.opts.electionTicks * this.opts.tickMs;
+    this.forwarded.fail(
+      (f) => new ForwardLostError(f.leader, `was not applied within ${waitedMs} ms`),
+      (f: SentForward) => this.ticks - f.sentTick >= this.opts.electionTicks,
+    );
   }
 
   private failProposalsNotYetAppended(error: Error): void {
@@ -508,15 +473,7 @@ export class Replica {
       this.opts.watchHub.publish(outcome.events);
     }
     this.opts.observer?.applied?.(entry.index, command, outcome);
-    if (this.forwardedCount > 0 && command.requestId) {
-      const key = forwardKey(command.requestId);
-      const waiters = this.forwarded.get(key);
-      if (waiters) {
-        this.forwarded.delete(key);
-        this.forwardedCount -= waiters.length;
-        for (const f of waiters) f.resolve(outcome);
-      }
-    }
+    if (command.requestId) this.forwarded.settle(command.requestId, outcome);
     const waiting = this.awaited.get(entry.index);
     if (!waiting) return;
     this.awaited.delete(entry.index);
@@ -560,7 +517,7 @@ export class Replica {
         this.awaited.delete(i);
       }
     }
-    this.failForwarded((f) => new ForwardLostError(f.leader, 'may be inside a snapshot'));
+    this.forwarded.fail((f) => new ForwardLostError(f.leader, 'may be inside a snapshot'));
     this.appliedIndex = index;
     this.snapshotIndex = index;
     this.opts.logger.info({ index, revision: this.opts.store.revision }, 'installed a snapshot');

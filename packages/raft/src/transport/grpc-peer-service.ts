@@ -77,9 +77,10 @@ type SnapshotCall = ServerReadableStream<
 /**
  * Builds the handlers of `RaftPeerService`. Stream: batches from one stream reach `receive` one
  * at a time, in order, and are acknowledged with the count received on the stream so far once
- * `receive` has settled (coalesced, see ACK_DELAY_MS); a `receive` that throws fails the stream with
- * INTERNAL and the sender reconnects. InstallSnapshot: the chunks are assembled and checked, and only the complete
- * snapshot reaches `receive`, as one message; the call succeeds once `receive` has settled.
+ * `receive` has settled (coalesced, see ACK_DELAY_MS); a `receive` that throws fails the stream
+ * with INTERNAL and the sender reconnects. InstallSnapshot: the chunks are assembled and checked,
+ * and only the complete snapshot reaches `receive`, as one message; the call succeeds once
+ * `receive` has settled.
  */
 export function createRaftPeerService(
   receive: BatchReceiver,
